@@ -1,0 +1,73 @@
+# The council portal. `make run` serves the embedded default; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+FLASK := $(BIN)/flask --app portal
+STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
+
+.PHONY: run test lint serve worker install install-dev chromium css clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(DEV_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@ $(STAMP)
+
+install: $(STAMP)
+install-dev: $(DEV_STAMP)
+
+## run: create .venv, install, migrate, load the demo council and serve on 127.0.0.1:$(PORT)
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) demo load
+	PORT=$(PORT) $(FLASK) serve --host 127.0.0.1 --port $(PORT)
+
+## test: lint and run the whole suite (installs Debian's chromium for the browser tests)
+test: install-dev chromium
+	$(BIN)/ruff check portal tests benchmarks
+	$(BIN)/ruff format --check portal tests benchmarks
+	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+lint: install-dev
+	$(BIN)/ruff check portal tests benchmarks
+	$(BIN)/ruff format --check portal tests benchmarks
+
+chromium:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = "0" ]; then \
+		echo "Installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then \
+		echo "Installing Debian's chromium for the browser tests (sudo)"; \
+		sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+		echo "The browser tests need Debian's chromium at /usr/bin/chromium."; \
+		echo "Installing it needs root: run 'sudo apt-get install chromium', then 'make test' again."; \
+		exit 1; \
+	fi
+
+## serve: production web server (gunicorn, 2 workers); set PORTAL_DATABASE_URL and PORTAL_REDIS_URL
+serve: install
+	$(FLASK) db upgrade
+	$(BIN)/gunicorn --workers 2 --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
+
+## worker: production job consumer (Huey) for the queue in PORTAL_REDIS_URL (second and later workers: WORKER_ARGS=--no-periodic)
+worker: install
+	$(BIN)/huey_consumer portal.worker.huey --workers 2 --worker-type thread --graceful-signal TERM $(WORKER_ARGS)
+
+## css: rebuild portal/static/css/portal.css from Sass (needs Node.js and npm)
+css:
+	cd portal/static/scss && npm install --no-save --silent sass@1 govuk-frontend@6.3.0 && \
+	./node_modules/.bin/sass --no-source-map --style=compressed --quiet-deps --load-path=node_modules portal.scss ../css/portal.css && \
+	rm -rf node_modules
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

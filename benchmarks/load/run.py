@@ -1,0 +1,495 @@
+"""Load test: a mixed workload against 2 gunicorn workers, on SQLite or PostgreSQL.
+
+    python benchmarks/load/run.py --db sqlite
+    python benchmarks/load/run.py --db postgres [--pg-url postgresql://postgres@127.0.0.1:5432/postgres]
+
+Builds a fresh database (migrations + `flask demo load`), starts `gunicorn --workers 2` on a free
+loopback port serving `benchmarks/load/wsgi_bench.py`, and measures each workload part alone with
+wrk (same connections and duration for each, so requests per second compare), then all parts
+mixed. Parts run only when their endpoint exists in this build (see WORKLOAD). Afterwards the
+server log is searched for 5xx responses and "database is locked".
+
+Results go to benchmarks/load/results/<db>.json; `--write-docs` (the default) rewrites the
+"## Load test" section of docs/performance.md from every results file present.
+Bounded: each part runs --seconds (default 5) with --connections (default 4); at most a few
+minutes in all. Needs wrk (`apt-get install -y wrk`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+DOC = ROOT / "docs" / "performance.md"
+BIN = Path(sys.executable).parent
+
+# Budgets from the production issue.
+PAGE_P95_MS = 50.0
+PAGE_RPS_SHARE = 0.35
+FORM_POST_P95_MS = 100.0
+FINDINGS = "### Findings"
+
+# The workload: (part, kind, endpoint that must exist, how to build the request).
+# kind "page" is held to the public page budgets, "post" to the form POST budget.
+# Parts whose endpoint exists but that need a multi-step journey this script does not drive yet
+# are listed as such in the results (never silently left out).
+WORKLOAD = [
+    ("Home page", "page", "site.home", {"path": "/"}),
+    ("Contact page", "page", "site.contact", {"path": "/contact"}),
+    ("Accessibility statement", "page", "site.accessibility", {"path": "/accessibility"}),
+    ("Services A to Z", "page", "council_services.index", {"endpoint_path": True}),
+    ("Planning applications register", "page", "planning.register", {"endpoint_path": True}),
+    (
+        "Search: your area by postcode",
+        "search",
+        "gazetteer.your_area",
+        {"postcode": "uprn_postcode"},
+    ),
+    ("Search: address lookup", "search", "gazetteer.lookup", {"postcode": "postcode"}),
+    ("Search: services", "search", "council_services.search", {"query": "q=council+tax"}),
+    ("Search: planning applications", "search", "planning.register", {"query": "q=extension"}),
+    ("Health check", "health", "health.healthz", {"path": "/healthz"}),
+    ("Transactional POST (one take-up row)", "post", "_bench", {"post": "/_bench/record"}),
+    ("Form submission without a file", "journey", "online_forms.submit", {}),
+    ("Form submission with a file", "journey", "online_forms.submit", {}),
+    ("Payment through the sandbox gateway", "journey", "payments.sandbox_card", {}),
+    ("Payment webhook", "journey", "payments.stripe_webhook", {}),
+    ("Repair booking", "journey", "repairs.start", {}),
+    ("Planning alert sign-up", "journey", "planning.alerts", {}),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def machine() -> dict[str, str]:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    free = subprocess.run(["free", "-h"], capture_output=True, text=True).stdout.strip()
+    memory = next((line.split()[1] for line in free.splitlines() if line.startswith("Mem:")), "?")
+    load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else []
+    return {
+        "nproc": subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip(),
+        "cpu": cpu,
+        "memory": memory,
+        "free_h": free,
+        "python": platform.python_version(),
+        "load_before": " ".join(load),
+    }
+
+
+def run(cmd: list[str], env: dict[str, str], timeout: int = 600) -> str:
+    result = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    if result.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{result.stdout}\n{result.stderr}")
+    return result.stdout
+
+
+class Database:
+    """A fresh database for one run: a SQLite file, or a PostgreSQL database of its own."""
+
+    def __init__(self, kind: str, pg_url: str, workdir: Path) -> None:
+        self.kind = kind
+        self.pg_url = pg_url
+        self.name = ""
+        if kind == "sqlite":
+            self.url = f"sqlite:///{workdir / 'portal.db'}"
+        else:
+            self.name = f"portal_load_{os.getpid()}_{secrets.token_hex(3)}"
+            self.url = pg_url.rsplit("/", 1)[0] + "/" + self.name
+
+    def _admin(self, sql: str) -> None:
+        import sqlalchemy as sa
+
+        from portal.config import normalise_database_url
+
+        engine = sa.create_engine(normalise_database_url(self.pg_url), isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(sa.text(sql))
+        engine.dispose()
+
+    def create(self) -> None:
+        if self.kind == "postgres":
+            self._admin(f'CREATE DATABASE "{self.name}"')
+
+    def drop(self) -> None:
+        if self.kind == "postgres":
+            self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+    def first_postcode(self) -> str | None:
+        import sqlalchemy as sa
+
+        from portal.config import normalise_database_url
+
+        engine = sa.create_engine(normalise_database_url(self.url))
+        try:
+            with engine.connect() as conn:
+                return conn.execute(
+                    sa.text("SELECT postcode FROM addresses ORDER BY uprn LIMIT 1")
+                ).scalar()
+        except Exception:
+            return None
+        finally:
+            engine.dispose()
+
+
+def wrk(url: str, seconds: int, connections: int, extra_env: dict[str, str]) -> dict:
+    env = {**os.environ, **extra_env}
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t1",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(HERE / "report.lua"),
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=seconds + 60,
+    ).stdout
+    match = re.search(r"^RESULT (.*)$", out, re.M)
+    if not match:
+        raise SystemExit(f"wrk gave no result for {url}:\n{out}")
+    values = dict(item.split("=") for item in match.group(1).split())
+    requests, duration = int(values["requests"]), int(values["duration_us"]) / 1e6
+    return {
+        "requests": requests,
+        "rps": round(requests / duration, 1),
+        "p50_ms": float(values["p50"]),
+        "p95_ms": float(values["p95"]),
+        "p99_ms": float(values["p99"]),
+        "non_2xx_3xx": int(values["status_errors"]),
+        "socket_errors": int(values["socket_errors"]),
+        "s5xx": int(values["s5xx"]),
+    }
+
+
+def plan(endpoints: dict, postcode: str | None) -> list[dict]:
+    """Which workload parts run in this build, and the request each makes."""
+    parts = []
+    for name, kind, endpoint, how in WORKLOAD:
+        entry = {"part": name, "kind": kind, "endpoint": endpoint}
+        present = endpoint == "_bench" or endpoint in endpoints
+        if not present:
+            entry["status"] = "endpoint absent in this build"
+        elif kind == "journey":
+            entry["status"] = "endpoint present; this script does not drive its journey yet"
+        elif "postcode" in how and not postcode:
+            entry["status"] = "no demo addresses to search"
+        else:
+            rule = endpoints.get(endpoint, {}).get("rule", "")
+            if "<" in rule:
+                entry["status"] = f"endpoint needs arguments ({rule}); not driven"
+            else:
+                if "post" in how:
+                    entry["method"], entry["path"] = "POST", how["post"]
+                elif "postcode" in how:
+                    entry["method"] = "GET"
+                    entry["path"] = f"{rule}?{how['postcode']}={postcode.replace(' ', '+')}"
+                elif "query" in how:
+                    entry["method"], entry["path"] = "GET", f"{rule}?{how['query']}"
+                else:
+                    entry["method"], entry["path"] = "GET", how.get("path") or rule
+                entry["status"] = "measured"
+        parts.append(entry)
+    return parts
+
+
+def measure(db_kind: str, args: argparse.Namespace) -> dict:
+    workdir = Path(tempfile.mkdtemp(prefix=f"portal-load-{db_kind}-"))
+    database = Database(db_kind, args.pg_url, workdir)
+    database.create()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
+    env.update(
+        {
+            "PORTAL_ENV": "development",
+            "PORTAL_SECRET_KEY": secrets.token_urlsafe(32),
+            "PORTAL_INSTANCE_PATH": str(workdir / "instance"),
+            "PORTAL_DATABASE_URL": database.url,
+            "PORTAL_EMBEDDED_WORKER": "false",
+            "PORTAL_LOG_LEVEL": "INFO",
+            "PYTHONPATH": str(ROOT),
+        }
+    )
+    redis_url = args.redis_url if db_kind == "postgres" else ""
+    if redis_url:
+        env["PORTAL_REDIS_URL"] = redis_url
+    log_path = workdir / "gunicorn.log"
+    server = None
+    try:
+        print(f"[{db_kind}] migrating and loading the demo council into {database.url}")
+        run([str(BIN / "flask"), "--app", "portal", "db", "upgrade"], env)
+        run([str(BIN / "flask"), "--app", "portal", "demo", "load"], env)
+        port = free_port()
+        with open(log_path, "wb") as log:
+            server = subprocess.Popen(
+                [
+                    str(BIN / "gunicorn"),
+                    "--workers",
+                    "2",
+                    "--bind",
+                    f"127.0.0.1:{port}",
+                    "--access-logfile",
+                    "-",
+                    "benchmarks.load.wsgi_bench:app",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/_bench/endpoints", timeout=2) as response:
+                    endpoints = json.load(response)
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise SystemExit(f"gunicorn did not start:\n{log_path.read_text()[-3000:]}")
+                time.sleep(0.3)
+        parts = plan(endpoints, database.first_postcode())
+        results: dict = {"hello": None, "parts": parts, "mixed": None}
+
+        def bench(path: str, method: str = "GET", paths: str = "") -> dict:
+            extra = {"WRK_METHOD": method}
+            if method == "POST":
+                extra.update({"WRK_BODY": "x=1", "WRK_CTYPE": "application/x-www-form-urlencoded"})
+            if paths:
+                extra["WRK_PATHS"] = paths
+            # a short warm-up, then the measured run
+            wrk(base + path, 1, args.connections, extra)
+            return wrk(base + path, args.seconds, args.connections, extra)
+
+        # The machine may be shared, so its speed drifts: hello is measured right before each
+        # part, and each part is compared with the hello run next to it.
+        hello_runs = []
+        for part in parts:
+            if part["status"] != "measured":
+                print(f"[{db_kind}] {part['part']}: {part['status']}")
+                continue
+            part["hello"] = bench("/_bench/hello")
+            hello_runs.append(part["hello"])
+            part["result"] = bench(part["path"], part["method"])
+            r, h = part["result"], part["hello"]
+            print(
+                f"[{db_kind}] {part['part']}: {r['rps']} req/s (hello {h['rps']}), "
+                f"p95 {r['p95_ms']} ms, 5xx {r['s5xx']}"
+            )
+        results["hello"] = max(hello_runs, key=lambda r: r["rps"])
+        results["hello_runs"] = [h["rps"] for h in hello_runs]
+        measured = [p for p in parts if p["status"] == "measured"]
+        mixed_paths = " ".join(
+            (f"POST:{p['path']}" if p["method"] == "POST" else p["path"]) for p in measured
+        )
+        results["mixed"] = bench("/", paths=mixed_paths)
+        results["mixed_parts"] = [p["part"] for p in measured]
+        print(f"[{db_kind}] mixed: {results['mixed']}")
+    finally:
+        if server is not None and server.poll() is None:
+            server.send_signal(signal.SIGTERM)
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                server.kill()
+        database.drop()
+    log_text = log_path.read_text(errors="replace") if log_path.exists() else ""
+    results["server_log"] = {
+        "database_is_locked": log_text.count("database is locked"),
+        "status_5xx": len(re.findall(r'"status": 5\d\d', log_text)),
+        "tracebacks": log_text.count("Traceback"),
+    }
+    shutil.rmtree(workdir, ignore_errors=True)
+    return results
+
+
+def verdicts(results: dict) -> list[tuple[str, bool, str]]:
+    checks = []
+    for part in results["parts"]:
+        r = part.get("result")
+        if not r:
+            continue
+        hello = part["hello"]["rps"]
+        if part["kind"] in ("page", "search"):
+            checks.append(
+                (
+                    f"{part['part']}: p95 ≤ {PAGE_P95_MS:g} ms",
+                    r["p95_ms"] <= PAGE_P95_MS,
+                    f"{r['p95_ms']} ms",
+                )
+            )
+            share = r["rps"] / hello if hello else 0
+            checks.append(
+                (
+                    f"{part['part']}: ≥ {PAGE_RPS_SHARE:.0%} of hello's req/s",
+                    share >= PAGE_RPS_SHARE,
+                    f"{share:.0%} ({r['rps']} of hello's {hello} just before)",
+                )
+            )
+        if part["kind"] == "post":
+            checks.append(
+                (
+                    f"{part['part']}: p95 ≤ {FORM_POST_P95_MS:g} ms",
+                    r["p95_ms"] <= FORM_POST_P95_MS,
+                    f"{r['p95_ms']} ms",
+                )
+            )
+    runs = [p["result"] for p in results["parts"] if p.get("result")] + [results["mixed"]]
+    five = sum(r["s5xx"] for r in runs) + results["server_log"]["status_5xx"]
+    checks.append(("zero 5xx (wrk and the server log)", five == 0, str(five)))
+    locked = results["server_log"]["database_is_locked"]
+    checks.append(('zero "database is locked" in the server log', locked == 0, str(locked)))
+    return checks
+
+
+def render_section(all_results: dict) -> str:
+    lines = [
+        "## Load test",
+        "",
+        "`python benchmarks/load/run.py --db sqlite` and `--db postgres` (one command each; "
+        "re-run them after new slices land: each workload part runs when its endpoint exists). "
+        "Two gunicorn sync workers serve `benchmarks/load/wsgi_bench.py` (the portal plus a bare "
+        "`/_bench/hello` route and a minimal transactional POST) on loopback; wrk (1 thread, "
+        "the same connections and seconds for every part) measures each part alone, then all "
+        "parts mixed. The database is fresh: migrations plus `flask demo load`. Request logs are "
+        "on (JSON, INFO), as in production. The server log is searched for 5xx and "
+        '"database is locked" afterwards.',
+        "",
+    ]
+    for db_kind, results in sorted(all_results.items()):
+        m = results["machine"]
+        lines += [
+            f"### {'SQLite' if db_kind == 'sqlite' else 'PostgreSQL'}",
+            "",
+            f"Run {results['date']} on {m['nproc']} CPUs ({m['cpu']}), {m['memory']} memory "
+            f"(`free -h` total), Python {m['python']}; load average before the run "
+            f"{m['load_before']} (the machine is shared). {results['connections']} connections, "
+            f"{results['seconds']} s per part."
+            + (" Redis for rate limits and the queue." if results.get("redis") else ""),
+            "",
+            "| part | request | req/s | hello req/s just before | share | p50 ms | p95 ms | p99 ms | 5xx |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        h = results["hello"]
+        lines.append(
+            f"| bare hello (best of its runs) | `GET /_bench/hello` | {h['rps']} | | | "
+            f"{h['p50_ms']} | {h['p95_ms']} | {h['p99_ms']} | {h['s5xx']} |"
+        )
+        for part in results["parts"]:
+            r = part.get("result")
+            if r:
+                hello = (part.get("hello") or results["hello"])["rps"]
+                lines.append(
+                    f"| {part['part']} | `{part['method']} {part['path']}` | {r['rps']} | "
+                    f"{hello} | {r['rps'] / hello:.0%} | "
+                    f"{r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} | {r['s5xx']} |"
+                )
+        x = results["mixed"]
+        lines.append(
+            f"| **mixed** (all measured parts in turn) | | {x['rps']} | | | {x['p50_ms']} | "
+            f"{x['p95_ms']} | {x['p99_ms']} | {x['s5xx']} |"
+        )
+        lines += ["", "Not measured in this run:", ""]
+        skipped = [p for p in results["parts"] if p["status"] != "measured"]
+        lines += [f"- {p['part']} (`{p['endpoint']}`): {p['status']}" for p in skipped] or [
+            "- none"
+        ]
+        lines += ["", "| budget | met | measured |", "|---|---|---|"]
+        for label, ok, value in results["verdicts"]:
+            lines.append(f"| {label} | {'yes' if ok else '**no**'} | {value} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def write_docs() -> None:
+    all_results = {}
+    for path in sorted(RESULTS.glob("*.json")):
+        all_results[path.stem] = json.loads(path.read_text())
+    section = render_section(all_results)
+    text = DOC.read_text() if DOC.exists() else "# Performance\n"
+    pattern = re.compile(r"^## Load test\n.*?(?=^## |\Z)", re.S | re.M)
+    found = pattern.search(text)
+    if found:
+        # A hand-written "### Findings" subsection (the causes of any gap) is kept as it is.
+        old = found.group(0)
+        if FINDINGS in old:
+            section += "\n" + old[old.index(FINDINGS) :].rstrip("\n") + "\n"
+        text = pattern.sub(lambda _m: section + "\n", text)
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    DOC.write_text(text.rstrip("\n") + "\n")
+    print(f"wrote the Load test section of {DOC.relative_to(ROOT)}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--db", choices=["sqlite", "postgres"], required=True)
+    parser.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("PORTAL_REDIS_URL", "redis://127.0.0.1:6379/14"),
+        help="used with --db postgres (the production profile); empty for none",
+    )
+    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/performance.md")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        print("wrk is not installed: apt-get install -y wrk", file=sys.stderr)
+        return 2
+    sys.path.insert(0, str(ROOT))
+    machine_info = machine()
+    results = measure(args.db, args)
+    results.update(
+        {
+            "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "machine": machine_info,
+            "seconds": args.seconds,
+            "connections": args.connections,
+            "redis": bool(args.redis_url) and args.db == "postgres",
+        }
+    )
+    results["verdicts"] = verdicts(results)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{args.db}.json").write_text(json.dumps(results, indent=2) + "\n")
+    for label, ok, value in results["verdicts"]:
+        print(f"{'PASS' if ok else 'MISS'}  {label}: {value}")
+    if not args.no_docs:
+        write_docs()
+    return 0 if all(ok for _, ok, _ in results["verdicts"]) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

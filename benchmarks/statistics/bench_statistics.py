@@ -1,0 +1,203 @@
+"""Take-up statistics with 1,000,000 transaction records: p50/p95 of every statistics view.
+
+    /work/venv/bin/python -m benchmarks.statistics.bench_statistics              # SQLite
+    /work/venv/bin/python -m benchmarks.statistics.bench_statistics \\
+        --database-url postgresql://postgres@127.0.0.1:5432/test                # PostgreSQL
+
+Records are inserted through the ORM table (so the rollup triggers run for each one, as in
+production), spread over the last 365 days, 40 services, 4 interaction types and all channels.
+Each view is requested through the Flask test client as a signed-in manager: 3 warm-up requests,
+then --runs timed requests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+os.environ.setdefault("PORTAL_ENV", "test")
+
+import sqlalchemy as sa  # noqa: E402
+
+from portal import create_app  # noqa: E402
+from portal.config import Settings, normalise_database_url  # noqa: E402
+from portal.extensions import db  # noqa: E402
+
+SCHEMA = "bench_statistics"
+
+
+def build_app(database_url: str, instance: Path):  # noqa: ANN201
+    settings = Settings(
+        env="test",
+        secret_key="benchmark",
+        instance_path=str(instance),
+        database_url=database_url,
+        embedded_worker=False,
+        jobs_immediate=True,
+        ratelimit_enabled=False,
+    )
+    return create_app(settings=settings)
+
+
+def prepare_database(url: str, instance: Path, keep: bool = False) -> str:
+    if not url:
+        return f"sqlite:///{instance / 'bench.db'}"
+    engine = sa.create_engine(normalise_database_url(url))
+    with engine.begin() as conn:
+        if not keep:
+            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE'))
+        conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{SCHEMA}"'))
+    engine.dispose()
+    joiner = "&" if "?" in url else "?"
+    return f"{normalise_database_url(url)}{joiner}options=-csearch_path%3D{SCHEMA}"
+
+
+def insert_records(count: int, seed: int = 1) -> float:
+    from portal.common.models import ServiceTransaction
+    from portal.statistics.catalogue import SERVICES
+
+    rng = random.Random(seed)
+    services = list(SERVICES) + list(range(2000, 2000 + max(0, 40 - len(SERVICES))))
+    channels = ["web", "kiosk", "kiosk_assisted", "phone", "face_to_face", "email", "post"]
+    weights = [55, 4, 3, 22, 9, 5, 2]
+    now = datetime.now(UTC)
+    table = ServiceTransaction.__table__
+    started = time.perf_counter()
+    batch = 20_000
+    for offset in range(0, count, batch):
+        rows = []
+        for _ in range(min(batch, count - offset)):
+            rows.append(
+                {
+                    "occurred_at": now - timedelta(seconds=rng.randint(0, 365 * 86400)),
+                    "lgsl": rng.choice(services),
+                    "lgil": rng.choice((0, 2, 3, 8)),
+                    "channel": rng.choices(channels, weights)[0],
+                    "kind": "benchmark",
+                    "object_ref": None,
+                    "user_id": None,
+                    "staff_id": None,
+                }
+            )
+        db.session.execute(sa.insert(table), rows)
+        db.session.commit()
+    return time.perf_counter() - started
+
+
+def signed_in_client(app):  # noqa: ANN001, ANN201
+    from tests.helpers.auth import client_for, make_user
+
+    return client_for(app, make_user(app, roles=("manager",)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--database-url", default="")
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument(
+        "--keep", action="store_true", help="PostgreSQL: keep the schema and reuse its records"
+    )
+    parser.add_argument(
+        "--sqlite-path", default="", help="keep the SQLite database here; reuse it when present"
+    )
+    args = parser.parse_args()
+
+    instance = Path(tempfile.mkdtemp(prefix="bench-statistics-"))
+    url = prepare_database(args.database_url, instance, args.keep)
+    reuse = False
+    if args.sqlite_path and not args.database_url:
+        reuse = Path(args.sqlite_path).exists()
+        url = f"sqlite:///{Path(args.sqlite_path).resolve()}"
+    app = build_app(url, instance)
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade(revision="heads")
+        if args.keep and args.database_url:
+            reuse = bool(db.session.scalar(sa.text("SELECT count(*) FROM service_transactions")))
+        seconds = 0.0 if reuse else insert_records(args.records)
+        # What autovacuum/autoanalyze does after a bulk load (the rollups are updated in place).
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(sa.text("VACUUM ANALYZE"))
+        else:
+            db.session.execute(sa.text("ANALYZE"))
+            db.session.commit()
+        rollup_rows = db.session.scalar(sa.text("SELECT count(*) FROM service_transaction_daily"))
+        records = db.session.scalar(sa.text("SELECT count(*) FROM service_transactions"))
+        from portal.common.delivery import set_portal_delivery
+        from portal.common.models import PortalDelivery
+
+        db.session.execute(sa.delete(PortalDelivery))
+        for lgsl in (57, 141, 487, 524, 528):
+            set_portal_delivery("bench", str(lgsl), lgsl, 0, "Bench", "/")
+        db.session.commit()
+    print(f"database: {app.config['SQLALCHEMY_DATABASE_URI'].split('?')[0].split('@')[-1]}")
+    if seconds:
+        rate = records / seconds
+        print(f"records: {records:,} inserted in {seconds:.1f} s ({rate:,.0f}/s, triggers on)")
+    else:
+        print(f"records: {records:,} (database reused)")
+    print(f"rollup rows: {rollup_rows:,}")
+
+    client = signed_in_client(app)
+    today = datetime.now(UTC).date()
+    year_ago = today - timedelta(days=364)
+    two_years = today - timedelta(days=730)
+
+    def custom(start, end) -> str:  # noqa: ANN001
+        return (
+            f"period=custom&from-day={start.day}&from-month={start.month}&from-year={start.year}"
+            f"&to-day={end.day}&to-month={end.month}&to-year={end.year}"
+        )
+
+    views = [
+        ("dashboard, week", "/staff/statistics?period=week"),
+        ("dashboard, month", "/staff/statistics?period=month"),
+        ("dashboard, quarter", "/staff/statistics?period=quarter"),
+        ("dashboard, custom 365 days", f"/staff/statistics?{custom(year_ago, today)}"),
+        ("dashboard, custom 731 days", f"/staff/statistics?{custom(two_years, today)}"),
+        ("dashboard, quarter, one service", "/staff/statistics?period=quarter&service=524"),
+        (
+            "dashboard, quarter, department",
+            "/staff/statistics?period=quarter&department=Environment",
+        ),
+        (
+            "dashboard, quarter, channel + type",
+            "/staff/statistics?period=quarter&channel=phone&interaction=8",
+        ),
+        ("CSV export, custom 365 days", f"/staff/statistics/export.csv?{custom(year_ago, today)}"),
+        ("public take-up page", "/performance/take-up"),
+    ]
+    print()
+    print("| view | p50 ms | p95 ms |")
+    print("|---|---:|---:|")
+    for label, path in views:
+        for _ in range(3):
+            assert client.get(path).status_code == 200, path
+        timings = []
+        for _ in range(args.runs):
+            started = time.perf_counter()
+            response = client.get(path)
+            timings.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200
+        timings.sort()
+        p95 = timings[max(0, round(0.95 * len(timings)) - 1)]
+        print(f"| {label} | {statistics.median(timings):.0f} | {p95:.0f} |")
+
+    if args.database_url and not args.keep:
+        engine = sa.create_engine(normalise_database_url(args.database_url))
+        with engine.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE'))
+        engine.dispose()
+
+
+if __name__ == "__main__":
+    main()

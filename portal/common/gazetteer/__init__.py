@@ -1,0 +1,1 @@
+"""The gazetteer: the council's addresses (UPRN, postcode, coordinates, ward) and lookups."""

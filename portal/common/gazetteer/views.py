@@ -1,0 +1,69 @@
+"""The address lookup component's endpoint and the "Your area" page that uses it."""
+
+from __future__ import annotations
+
+from flask import Blueprint, request
+
+from portal.common.gazetteer.services import PostcodeError, addresses_for_postcode, get_address
+from portal.rendering import render_page
+
+bp = Blueprint("gazetteer", __name__)
+
+
+def lookup_state(postcode_text: str) -> dict[str, object]:
+    """Template context for the address lookup component after a postcode search."""
+    if not postcode_text.strip():
+        return {"postcode": "", "addresses": None, "error": None}
+    try:
+        postcode, addresses = addresses_for_postcode(postcode_text)
+    except PostcodeError as exc:
+        return {"postcode": postcode_text, "addresses": None, "error": str(exc)}
+    return {"postcode": postcode, "addresses": addresses, "error": None}
+
+
+def _field_name() -> str:
+    field = request.args.get("field", "uprn")
+    return field if field.replace("_", "").isalnum() else "uprn"
+
+
+@bp.get("/addresses/lookup")
+def lookup():
+    """Addresses for a postcode: the select fragment for htmx, a whole page otherwise."""
+    field = _field_name()
+    postcode = request.args.get(f"{field}_postcode", request.args.get("postcode", ""))
+    state = lookup_state(postcode)
+    if not postcode.strip() and "postcode" in request.args:
+        state["error"] = "Enter a postcode"
+    return render_page("gazetteer/lookup.html", fragment="address_results", field=field, **state)
+
+
+@bp.get("/your-area")
+def your_area():
+    """Find the ward and details of an address, using the address lookup component."""
+    postcode = request.args.get("uprn_postcode", "")
+    state = lookup_state(postcode)
+    address = None
+    select_error = None
+    if "uprn_find" in request.args:
+        if not postcode.strip():
+            state["error"] = "Enter a postcode"
+    elif "uprn" in request.args:
+        address = get_address(request.args.get("uprn", ""))
+        if address is None:
+            if state["addresses"]:
+                select_error = "Select an address"
+            elif not state["error"]:
+                state["error"] = "Enter a postcode"
+    errors = []
+    if state["error"]:
+        errors.append(("#uprn-postcode", state["error"]))
+    elif select_error:
+        errors.append(("#uprn", select_error))
+    return render_page(
+        "gazetteer/your_area.html",
+        field="uprn",
+        address=address,
+        select_error=select_error,
+        page_errors=errors,
+        **state,
+    )

@@ -1,0 +1,152 @@
+"""Settings from PORTAL_* environment variables, with defaults for the embedded profile."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass
+class Settings:
+    """Every setting the portal reads; each maps to PORTAL_<NAME> in the environment."""
+
+    env: str = "development"
+    secret_key: str = ""
+    instance_path: str = str(DEFAULT_INSTANCE)
+    database_url: str = ""
+    redis_url: str = ""
+    base_url: str = "http://127.0.0.1:5000"
+    smtp_url: str = ""
+    mail_from: str = "Castlebrook Council <noreply@castlebrook.example>"
+    outbox_dir: str = ""
+    upload_dir: str = ""
+    embedded_worker: bool = True
+    jobs_immediate: bool = False
+    council_name: str = "Castlebrook Council"
+    council_short_name: str = "Castlebrook"
+    council_brand_colour: str = "#1d5c4d"
+    council_phone: str = "01632 960 000"
+    council_out_of_hours_phone: str = "01632 960 999"
+    council_gas_emergency_phone: str = "0800 111 999"
+    council_email: str = "contact@castlebrook.example"
+    council_address: str = "Town Hall, Market Square, Castlebrook CK1 1AA"
+    council_opening_hours: str = "Monday to Friday, 9am to 5pm"
+    council_postcode_areas: str = "CK"
+    repairs_emergency_hours: int = 24
+    repairs_urgent_working_days: int = 5
+    repairs_routine_working_days: int = 20
+    map_tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    map_attribution: str = "&copy; OpenStreetMap contributors"
+    stripe_secret_key: str = ""
+    stripe_webhook_secret: str = ""
+    stripe_api_base: str = ""
+    trusted_proxies: int = 0
+    ratelimit_enabled: bool = True
+    ratelimit_key_prefix: str = "portal"
+    services_page_cache_seconds: int = 5  # anonymous A–Z pages kept this long per worker (0: off)
+    log_level: str = "INFO"
+    kiosk_idle_seconds: int = 180
+    kiosk_warning_seconds: int = 60
+    kiosk_touch_seconds: int = 15
+    statistics_little_used_percent: int = 50
+    statistics_max_range_days: int = 731
+    statistics_unit_costs: str = (
+        "face_to_face=8.62,phone=2.83,post=12.10,email=3.20,kiosk=0.90,kiosk_assisted=4.30,web=0.15"
+    )
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_environ(cls, environ: dict[str, str] | None = None) -> Settings:
+        """Read PORTAL_* variables; unknown ones are ignored."""
+        environ = dict(os.environ if environ is None else environ)
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name == "extra":
+                continue
+            raw = environ.get(f"PORTAL_{f.name.upper()}")
+            if raw is None:
+                continue
+            if f.type in ("bool", bool):
+                values[f.name] = _bool(raw)
+            elif f.type in ("int", int):
+                values[f.name] = int(raw)
+            else:
+                values[f.name] = raw
+        return cls(**values)
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return normalise_database_url(self.database_url)
+        return f"sqlite:///{Path(self.instance_path) / 'portal.db'}"
+
+    def flask_config(self) -> dict[str, Any]:
+        """The Flask config mapping built from these settings."""
+        instance = Path(self.instance_path)
+        instance.mkdir(parents=True, exist_ok=True)
+        https = self.base_url.startswith("https://")
+        config: dict[str, Any] = {
+            "PORTAL": self,
+            "SECRET_KEY": self.secret_key or load_or_create_secret_key(instance),
+            "SQLALCHEMY_DATABASE_URI": self.resolved_database_url(),
+            "SQLALCHEMY_ENGINE_OPTIONS": engine_options(self.resolved_database_url()),
+            "MAX_CONTENT_LENGTH": 60 * 1024 * 1024,
+            "WTF_CSRF_TIME_LIMIT": None,
+            "WTF_CSRF_SSL_STRICT": https,
+            "SESSION_COOKIE_NAME": "__Host-session" if https else "session",
+            "SESSION_COOKIE_SECURE": https,
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SAMESITE": "Lax",
+            "PREFERRED_URL_SCHEME": "https" if https else "http",
+            "RATELIMIT_ENABLED": self.ratelimit_enabled,
+            "RATELIMIT_STORAGE_URI": self.redis_url or "memory://",
+            "RATELIMIT_HEADERS_ENABLED": True,
+            "RATELIMIT_KEY_PREFIX": self.ratelimit_key_prefix,
+            "OUTBOX_DIR": self.outbox_dir or str(instance / "outbox"),
+            "UPLOAD_DIR": self.upload_dir or str(instance / "uploads"),
+            "TESTING": self.env == "test",
+        }
+        config.update(self.extra)
+        return config
+
+
+def normalise_database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL URLs given in the common short forms."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def engine_options(url: str) -> dict[str, Any]:
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 10, "check_same_thread": False}}
+    return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10}
+
+
+def load_or_create_secret_key(instance: Path) -> str:
+    """Generate the signing key once into instance/secret_key, readable by its owner only."""
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another worker created it first
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key

@@ -1,0 +1,69 @@
+"""Services A–Z, the e-enablement register and the live BVPI 157 figure."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+
+def register(app: Flask) -> None:
+    from portal.council_services import (
+        jobs,  # noqa: F401  (registers the periodic jobs)
+        models,  # noqa: F401  (tables known to migrations)
+    )
+    from portal.council_services.api import bp as api_bp
+    from portal.council_services.demo import load_demo_catalogue
+    from portal.council_services.services import service_catalogue, site_banners
+    from portal.council_services.staff import bp as staff_bp
+    from portal.council_services.views import bp as public_bp
+    from portal.demo import register_demo_loader
+
+    app.register_blueprint(public_bp)
+    app.register_blueprint(staff_bp)
+    app.register_blueprint(api_bp)
+    app.extensions.setdefault("portal_site_banner_providers", []).append(site_banners)
+    # Take-up statistics label and group transactions by the catalogue's names and departments.
+    app.extensions["portal_service_catalogue"] = service_catalogue
+    app.extensions.setdefault("portal_staff_sections", []).append(
+        {
+            "title": "Services A to Z",
+            "endpoint": "council_services_staff.index",
+            "roles": ("editor",),
+            "description": "Service pages, the e-enablement register, BVPI 157 and alerts.",
+        }
+    )
+    register_demo_loader(app, 30, "council services", load_demo_catalogue)
+    register_commands(app)
+
+
+def register_commands(app: Flask) -> None:
+    group = AppGroup("services", help="The services A to Z and its e-enablement register.")
+
+    @group.command("import-lgsl")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    def import_lgsl(path: Path) -> None:
+        """Create or update draft services from an esd LGSL CSV (skips Discontinued rows)."""
+        from portal.council_services.services import import_lgsl_csv
+        from portal.extensions import db
+
+        report = import_lgsl_csv(path.read_text(encoding="utf-8-sig"))
+        db.session.commit()
+        click.echo(
+            f"{report.created} created, {report.updated} updated, {report.unchanged} unchanged, "
+            f"{report.skipped} discontinued skipped, {len(report.errors)} rejected"
+        )
+        for error in report.errors:
+            click.echo(f"  {error}", err=True)
+
+    @app.cli.command("bvpi157")
+    def bvpi157_command() -> None:
+        """Print the live BVPI 157 figure as JSON."""
+        from portal.council_services.services import bvpi157
+
+        click.echo(json.dumps(bvpi157().as_dict()))
+
+    app.cli.add_command(group)

@@ -1,0 +1,331 @@
+"""Staff planning pages (role `planning`): applications, status, documents, moderation, alerts."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from portal.accounts.authz import role_required
+from portal.common import storage
+from portal.common.audit import record_audit
+from portal.common.gazetteer.geography import ward_at
+from portal.common.gazetteer.services import get_address
+from portal.extensions import db
+from portal.planning import services
+from portal.planning.models import (
+    PlanningApplication,
+    PlanningComment,
+    PlanningDocument,
+)
+from portal.rendering import render_page
+
+bp = Blueprint("planning_staff", __name__, url_prefix="/staff/planning")
+
+ROLE = "planning"
+DATE_FIELDS = {
+    "received_date": "Date received",
+    "validated_date": "Date validated",
+    "consultation_start": "Consultation start",
+    "consultation_end": "Comments by (consultation end)",
+    "target_decision_date": "Target decision date",
+}
+TEXT_FIELDS = {
+    "reference": "Reference",
+    "site_address": "Site address",
+    "postcode": "Postcode",
+    "uprn": "UPRN",
+    "latitude": "Latitude",
+    "longitude": "Longitude",
+    "description": "Proposal",
+    "classification": "Development classification",
+    "case_officer": "Case officer",
+    "case_officer_email": "Case officer's email",
+    "applicant_name": "Applicant",
+    "agent_name": "Agent",
+}
+UPLOAD_TYPES = {
+    "pdf": "application/pdf",
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+}
+MAX_UPLOAD = 20 * 1024 * 1024
+
+
+def _get(slug: str) -> PlanningApplication:
+    application = services.get_by_slug(slug)
+    if application is None:
+        abort(404)
+    return application
+
+
+@bp.get("")
+@role_required(ROLE)
+def index():
+    params = services.parse_search(request.args)
+    applications, total = ([], 0) if params.errors else services.search_page(params)
+    pending = db.session.scalar(
+        select(func.count()).where(PlanningComment.state == PlanningComment.PENDING)
+    )
+    return render_page(
+        "planning/staff/index.html",
+        params=params,
+        applications=applications,
+        total=total,
+        pending=pending,
+        page_errors=params.errors,
+    )
+
+
+def _form_values(form) -> dict:  # noqa: ANN001
+    values = {name: (form.get(name) or "").strip() for name in [*TEXT_FIELDS, *DATE_FIELDS]}
+    values["application_type"] = form.get("application_type", "")
+    return values
+
+
+def _validate(values: dict, application: PlanningApplication | None) -> tuple[dict, dict]:
+    """Form values → (model values, errors by field)."""
+    errors: dict[str, str] = {}
+    out: dict = {}
+    for name in ("reference", "site_address", "description"):
+        if not values[name]:
+            errors[name] = f"Enter the {TEXT_FIELDS[name].lower()}"
+        out[name] = values[name]
+    if values["reference"]:
+        clash = services.get_by_slug(values["reference"])
+        if clash is not None and clash is not application:
+            errors["reference"] = "An application with this reference already exists"
+    if values["application_type"] not in PlanningApplication.TYPES:
+        errors["application_type"] = "Select the application type"
+    out["application_type"] = values["application_type"]
+    for name, label in DATE_FIELDS.items():
+        try:
+            out[name] = services.parse_date(values[name])
+        except ValueError:
+            errors[name] = f"{label} must be a real date, like 2026-03-27"
+    if not out.get("received_date") and "received_date" not in errors:
+        errors["received_date"] = "Enter the date received"
+    lat = lon = None
+    if values["latitude"] or values["longitude"]:
+        try:
+            lat, lon = float(values["latitude"]), float(values["longitude"])
+        except ValueError:
+            errors["latitude"] = "Latitude and longitude must be numbers, like 52.95 and -1.52"
+    elif values["uprn"]:
+        address = get_address(values["uprn"])
+        if address is None:
+            errors["uprn"] = "The gazetteer has no address with this UPRN"
+        else:
+            lat, lon = address.latitude, address.longitude
+            values["postcode"] = values["postcode"] or address.postcode
+    else:
+        errors["latitude"] = "Enter the latitude and longitude, or a UPRN from the gazetteer"
+    if lat is not None and ward_at(lat, lon) is None:
+        errors["latitude"] = "That point is outside the council area"
+    out.update(latitude=lat, longitude=lon, ward=ward_at(lat, lon) if lat is not None else None)
+    for name in (
+        "postcode",
+        "uprn",
+        "classification",
+        "case_officer",
+        "case_officer_email",
+        "applicant_name",
+        "agent_name",
+    ):
+        out[name] = values[name] or None
+    if out["uprn"] and (not out["uprn"].isdigit() or len(out["uprn"]) > 12):
+        errors["uprn"] = "UPRN must be up to 12 digits"
+    return out, errors
+
+
+def _edit_page(
+    application: PlanningApplication | None, values: dict, errors: dict, status: int = 200
+):
+    return (
+        render_page(
+            "planning/staff/edit.html",
+            application=application,
+            values=values,
+            errors=errors,
+            page_errors=[(f"#{k}", v) for k, v in errors.items()],
+            text_fields=TEXT_FIELDS,
+            date_fields=DATE_FIELDS,
+            types=PlanningApplication.TYPES,
+            statuses=PlanningApplication.STATUSES,
+            decisions=PlanningApplication.DECISIONS,
+            decision_types=PlanningApplication.DECISION_TYPES,
+            human_date=services.human_date,
+        ),
+        status,
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@role_required(ROLE)
+def new():
+    if request.method == "GET":
+        return _edit_page(
+            None, {"received_date": date.today().isoformat(), "application_type": ""}, {}
+        )
+    values = _form_values(request.form)
+    out, errors = _validate(values, None)
+    if errors:
+        return _edit_page(None, values, errors, 400)
+    application = services.create_application(out)
+    services.ensure_portal_deliveries()
+    record_audit("planning.create", "planning_application", application.reference)
+    db.session.commit()
+    flash(f"Application {application.reference} added to the register", "success")
+    return redirect(url_for("planning_staff.edit", slug=application.slug))
+
+
+@bp.route("/applications/<slug>", methods=["GET", "POST"])
+@role_required(ROLE)
+def edit(slug: str):
+    application = _get(slug)
+    if request.method == "GET":
+        values = {name: getattr(application, name) or "" for name in [*TEXT_FIELDS, *DATE_FIELDS]}
+        values = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in values.items()}
+        values["application_type"] = application.application_type
+        return _edit_page(application, values, {})
+    values = _form_values(request.form)
+    out, errors = _validate(values, application)
+    if errors:
+        return _edit_page(application, values, errors, 400)
+    for key, value in out.items():
+        setattr(application, key, value)
+    application.slug = PlanningApplication.slug_for(application.reference)
+    application.updated_at = services.utcnow()
+    record_audit("planning.edit", "planning_application", application.reference)
+    db.session.commit()
+    flash("Application saved", "success")
+    return redirect(url_for("planning_staff.edit", slug=application.slug))
+
+
+@bp.post("/applications/<slug>/status")
+@role_required(ROLE)
+def change_status(slug: str):
+    application = _get(slug)
+    status = request.form.get("status", "")
+    decision = request.form.get("decision") or None
+    decision_type = request.form.get("decision_type") or None
+    note = (request.form.get("note") or "").strip()[:1000]
+    errors = {}
+    if status not in PlanningApplication.STATUSES:
+        errors["status"] = "Select the new status"
+    if decision and decision not in PlanningApplication.DECISIONS:
+        errors["decision"] = "Select a decision from the list"
+    if status == PlanningApplication.DECIDED and not decision and not application.decision:
+        errors["decision"] = "Select the decision"
+    if errors:
+        values = {name: getattr(application, name) or "" for name in [*TEXT_FIELDS, *DATE_FIELDS]}
+        values = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in values.items()}
+        values["application_type"] = application.application_type
+        return _edit_page(application, values, errors, 400)
+    services.change_status(application, status, note, decision, decision_type)
+    record_audit(
+        "planning.status",
+        "planning_application",
+        application.reference,
+        {"status": status, "decision": decision},
+    )
+    db.session.commit()
+    flash(
+        f"Status changed to {application.status_label}; people tracking it have been emailed",
+        "success",
+    )
+    return redirect(url_for("planning_staff.edit", slug=application.slug))
+
+
+@bp.post("/applications/<slug>/documents")
+@role_required(ROLE)
+def upload_document(slug: str):
+    application = _get(slug)
+    upload = request.files.get("file")
+    title = (request.form.get("title") or "").strip()[:200]
+    doc_type = (request.form.get("document_type") or "").strip()[:80] or "Supporting document"
+    url = (request.form.get("url") or "").strip()[:500]
+    errors = {}
+    if not title:
+        errors["title"] = "Enter the document title"
+    data = upload.read(MAX_UPLOAD + 1) if upload and upload.filename else b""
+    extension = (
+        upload.filename.rsplit(".", 1)[-1].lower()
+        if upload and "." in (upload.filename or "")
+        else ""
+    )
+    if data:
+        if extension not in UPLOAD_TYPES:
+            errors["file"] = "The file must be a PDF, PNG or JPG"
+        elif len(data) > MAX_UPLOAD:
+            errors["file"] = "The file must be smaller than 20MB"
+        elif extension == "pdf" and not data.startswith(b"%PDF"):
+            errors["file"] = "The file is not a PDF"
+    elif url:
+        if not url.startswith(("https://", "http://")):
+            errors["url"] = "Enter a web address starting with https://"
+    else:
+        errors["file"] = "Choose a file, or give a web address"
+    if errors:
+        values = {name: getattr(application, name) or "" for name in [*TEXT_FIELDS, *DATE_FIELDS]}
+        values = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in values.items()}
+        values["application_type"] = application.application_type
+        return _edit_page(application, values, errors, 400)
+    doc = PlanningDocument(
+        application_id=application.id,
+        title=title,
+        document_type=doc_type,
+        document_date=date.today(),
+    )
+    if data:
+        doc.storage_key = storage.save_bytes(data, "planning", extension)
+        doc.content_type = UPLOAD_TYPES[extension]
+    else:
+        doc.url = url
+    db.session.add(doc)
+    record_audit(
+        "planning.document", "planning_application", application.reference, {"title": title}
+    )
+    db.session.commit()
+    flash("Document added", "success")
+    return redirect(url_for("planning_staff.edit", slug=application.slug))
+
+
+@bp.get("/comments")
+@role_required(ROLE)
+def comments():
+    rows = db.session.scalars(
+        select(PlanningComment)
+        .where(PlanningComment.state == PlanningComment.PENDING)
+        .order_by(PlanningComment.created_at)
+        .limit(200)
+    ).all()
+    return render_page(
+        "planning/staff/comments.html", comments=rows, human_date=services.human_date
+    )
+
+
+@bp.post("/comments/<int:comment_id>")
+@role_required(ROLE)
+def moderate(comment_id: int):
+    comment = db.session.get(PlanningComment, comment_id)
+    if comment is None:
+        abort(404)
+    decision = request.form.get("decision")
+    if decision not in ("publish", "reject") or comment.state != PlanningComment.PENDING:
+        flash("That comment has already been moderated")
+        return redirect(url_for("planning_staff.comments"))
+    services.moderate_comment(comment, decision == "publish", current_user)
+    record_audit(f"planning.comment.{decision}", "planning_comment", comment.id)
+    db.session.commit()
+    flash("Comment published" if decision == "publish" else "Comment rejected", "success")
+    return redirect(url_for("planning_staff.comments"))
+
+
+@bp.get("/alerts")
+@role_required(ROLE)
+def alert_counts():
+    return render_page("planning/staff/alerts.html", rows=services.alert_counts_by_ward())

@@ -1,0 +1,120 @@
+"""Repair photos: checked by magic bytes, decoded with Pillow, re-encoded without any metadata.
+
+Every stored image is a fresh JPEG written from pixels only, after `ImageOps.exif_transpose`
+has applied the camera's orientation, so no EXIF block (and so no GPS position) survives.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+from math import ceil
+
+from PIL import Image, ImageOps
+
+from portal.common import storage
+
+try:  # HEIC (iPhone photos) through pillow-heif when it is installed
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+    HEIC_SUPPORTED = True
+except ImportError:  # pragma: no cover - depends on the environment
+    HEIC_SUPPORTED = False
+
+MAX_PHOTOS = 5
+MAX_BYTES = 10 * 1024 * 1024
+MAX_PIXELS = 40_000_000
+MAX_EDGE = 2000  # stored photos are scaled down to this longest side
+THUMB_EDGE = 320
+JPEG_QUALITY = 85
+HEIC_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
+FOLDER = "repairs"
+
+
+class PhotoError(ValueError):
+    """A file that is refused, with the message shown to the tenant."""
+
+
+@dataclass
+class ProcessedPhoto:
+    image: bytes
+    thumbnail: bytes
+    width: int
+    height: int
+
+
+def sniff(data: bytes) -> str | None:
+    """The image kind the first bytes announce: jpeg, png, heic, or None."""
+    if data[:3] == b"\xff\xd8\xff":
+        return "jpeg"
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        return "png"
+    if data[4:8] == b"ftyp" and data[8:12] in HEIC_BRANDS:
+        return "heic"
+    return None
+
+
+def process_photo(data: bytes, name: str = "photo") -> ProcessedPhoto:
+    """Check and re-encode one uploaded photo; raises PhotoError with a clear message."""
+    label = name or "The selected file"
+    if not data:
+        raise PhotoError(f"{label} is empty")
+    if len(data) > MAX_BYTES:
+        raise PhotoError(f"{label} must be smaller than 10 MB")
+    kind = sniff(data)
+    if kind is None:
+        raise PhotoError(f"{label} must be a JPEG, PNG or HEIC photo")
+    if kind == "heic" and not HEIC_SUPPORTED:
+        raise PhotoError(f"{label} is a HEIC photo, which we cannot read yet: send a JPEG or PNG")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            if image.width * image.height > MAX_PIXELS:
+                raise PhotoError(f"{label} is too large: photos must be 40 megapixels or fewer")
+            if (image.format or "").lower() not in {"jpeg", "png", "heif", "heic", "mpo"}:
+                raise PhotoError(f"{label} must be a JPEG, PNG or HEIC photo")
+            if image.format in ("JPEG", "MPO"):
+                # Let the JPEG decoder scale down by 1/2, 1/4 or 1/8 while decoding (much faster).
+                ratio = MAX_EDGE / max(image.width, image.height)
+                if ratio < 1:
+                    image.draft("RGB", (ceil(image.width * ratio), ceil(image.height * ratio)))
+            image.load()
+    except PhotoError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise PhotoError(f"{label} is too large: photos must be 40 megapixels or fewer") from None
+    except Exception:  # noqa: BLE001 - any decoder failure means "not a photo we can read"
+        raise PhotoError(f"{label} could not be read as a photo: it may be damaged") from None
+    image = ImageOps.exif_transpose(image)
+    image = _flatten(image)
+    image.thumbnail((MAX_EDGE, MAX_EDGE), Image.Resampling.LANCZOS, reducing_gap=3.0)
+    clean = Image.new("RGB", image.size)
+    clean.paste(image)
+    out = io.BytesIO()
+    clean.save(out, "JPEG", quality=JPEG_QUALITY)
+    thumb = clean.copy()
+    thumb.thumbnail((THUMB_EDGE, THUMB_EDGE), Image.Resampling.LANCZOS, reducing_gap=2.0)
+    thumb_out = io.BytesIO()
+    thumb.save(thumb_out, "JPEG", quality=80)
+    return ProcessedPhoto(out.getvalue(), thumb_out.getvalue(), clean.width, clean.height)
+
+
+def _flatten(image: Image.Image) -> Image.Image:
+    """RGB pixels only; transparent areas become white."""
+    if image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGB", rgba.size, (255, 255, 255))
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        return background
+    return image.convert("RGB")
+
+
+def store_photo(photo: ProcessedPhoto) -> tuple[str, str]:
+    """Save the photo and its thumbnail under server-generated names; returns both keys."""
+    return (
+        storage.save_bytes(photo.image, FOLDER, "jpg"),
+        storage.save_bytes(photo.thumbnail, FOLDER, "jpg"),
+    )

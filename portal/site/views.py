@@ -1,0 +1,69 @@
+"""Public information pages that every council site has."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, url_for
+from werkzeug.routing import BuildError
+
+bp = Blueprint("site", __name__)
+
+# Top tasks on the home page: (label, endpoint, arguments); tasks of slices not installed are hidden.
+TOP_TASKS = [
+    ("Pay your council tax", "payments.pay_start", {}),
+    (
+        "Report a missed bin collection",
+        "online_forms.start",
+        {"slug": "report-a-missed-bin-collection"},
+    ),
+    ("Report a housing repair", "repairs.start", {}),
+    ("Find a planning application", "planning.register", {}),
+    ("Get planning alerts for your area", "planning.alerts", {}),
+    ("Find your ward", "gazetteer.your_area", {}),
+]
+
+LIFE_EVENTS = [
+    ("Moving home", "moving-home"),
+    ("Having a baby", "having-a-baby"),
+    ("When someone dies", "bereavement"),
+    ("Starting a business", "starting-a-business"),
+    ("Getting older", "getting-older"),
+    ("Looking for work", "looking-for-work"),
+]
+
+
+def _links(entries: list[tuple[str, str, dict]]) -> list[tuple[str, str]]:
+    links = []
+    for label, endpoint, args in entries:
+        try:
+            links.append((label, url_for(endpoint, **args)))
+        except BuildError:
+            continue
+    return links
+
+
+@bp.get("/")
+def home():
+    life_events = _links(
+        [(label, "council_services.life_event", {"slug": slug}) for label, slug in LIFE_EVENTS]
+    )
+    return render_template("site/home.html", top_tasks=_links(TOP_TASKS), life_events=life_events)
+
+
+@bp.get("/accessibility")
+def accessibility():
+    return render_template("site/accessibility.html")
+
+
+@bp.get("/privacy")
+def privacy():
+    return render_template("site/privacy.html")
+
+
+@bp.get("/cookies")
+def cookies():
+    return render_template("site/cookies.html")
+
+
+@bp.get("/contact")
+def contact():
+    return render_template("site/contact.html")

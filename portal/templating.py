@@ -1,0 +1,136 @@
+"""Template globals: the council's identity, content-hashed asset URLs, the main navigation."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Flask, current_app, request, send_from_directory, url_for
+from flask_login import current_user
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import BuildError
+
+assets_bp = Blueprint("assets", __name__)
+ONE_YEAR = 365 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class Council:
+    name: str
+    short_name: str
+    brand_colour: str
+    phone: str
+    out_of_hours_phone: str
+    gas_emergency_phone: str
+    email: str
+    address: str
+    opening_hours: str
+
+
+@lru_cache(maxsize=512)
+def _file_hash(path: str, mtime: float) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:10]
+
+
+def asset_url(filename: str) -> str:
+    """URL of a static file with its content hash in the path, so it can be cached for a year."""
+    static = Path(current_app.static_folder or "")
+    path = static / filename
+    digest = _file_hash(str(path), path.stat().st_mtime) if path.exists() else "0"
+    return url_for("assets.asset", digest=digest, filename=filename)
+
+
+@assets_bp.get("/assets/<digest>/<path:filename>")
+def asset(digest: str, filename: str):
+    """Serve a static file under its hashed URL with a year-long immutable cache."""
+    response = send_from_directory(current_app.static_folder or "", filename, max_age=ONE_YEAR)
+    response.headers["Cache-Control"] = f"public, max-age={ONE_YEAR}, immutable"
+    return response
+
+
+# Main navigation: (label, endpoint); items whose slice is not installed are left out.
+NAVIGATION = [
+    ("Services A to Z", "council_services.index"),
+    ("Pay", "payments.pay_start"),
+    ("Repairs", "repairs.start"),
+    ("Planning", "planning.register"),
+]
+
+
+def _endpoint_url(endpoint: str) -> str | None:
+    try:
+        return url_for(endpoint)
+    except BuildError:
+        return None
+
+
+def service_navigation() -> list[dict[str, Any]]:
+    items = []
+    for label, endpoint in NAVIGATION:
+        href = _endpoint_url(endpoint)
+        if href:
+            items.append({"text": label, "href": href, "active": request.path.startswith(href)})
+    if current_user.is_authenticated:
+        if getattr(current_user, "is_staff", False):
+            href = _endpoint_url("staff.dashboard")
+            if href:
+                items.append(
+                    {"text": "Staff", "href": href, "active": request.path.startswith(href)}
+                )
+        href = _endpoint_url("accounts.my_council")
+        if href:
+            items.append(
+                {"text": "My council", "href": href, "active": request.path.startswith(href)}
+            )
+        href = _endpoint_url("accounts.sign_out")
+        if href:
+            items.append({"text": "Sign out", "href": href})
+    else:
+        href = _endpoint_url("accounts.sign_in")
+        if href:
+            items.append({"text": "Sign in", "href": href, "active": request.path.startswith(href)})
+    return items
+
+
+def site_banners() -> list[Any]:
+    """Site-wide alert banners from every provider a slice registered."""
+    banners: list[Any] = []
+    for provider in current_app.extensions.get("portal_site_banner_providers", []):
+        banners.extend(provider())
+    return banners
+
+
+def error_item(pair: tuple[str, str]) -> dict[str, str]:
+    """(href, message) → the dict the GOV.UK error summary expects."""
+    href, text = pair
+    return {"href": href, "text": text}
+
+
+def init_app(app: Flask) -> None:
+    settings = app.config["PORTAL"]
+    council = Council(
+        name=settings.council_name,
+        short_name=settings.council_short_name,
+        brand_colour=settings.council_brand_colour,
+        phone=settings.council_phone,
+        out_of_hours_phone=settings.council_out_of_hours_phone,
+        gas_emergency_phone=settings.council_gas_emergency_phone,
+        email=settings.council_email,
+        address=settings.council_address,
+        opening_hours=settings.council_opening_hours,
+    )
+    app.extensions.setdefault("portal_site_banner_providers", [])
+    app.register_blueprint(assets_bp)
+    app.jinja_env.filters["error_item"] = error_item
+    app.jinja_env.globals.update(
+        council=council,
+        asset_url=asset_url,
+        service_navigation=service_navigation,
+        site_banners=site_banners,
+    )
+
+
+__all__ = ["Council", "NotFound", "asset_url", "init_app"]

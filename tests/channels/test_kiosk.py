@@ -1,0 +1,250 @@
+"""Kiosk enrolment, kiosk mode, idle reset, revocation."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from portal.accounts.models import UserSession
+from portal.channels.kiosk import DEVICE_COOKIE, reap_idle_sessions
+from portal.channels.models import KioskDevice, KioskSession
+from portal.common.models import AuditEvent, ServiceTransaction, utcnow
+from portal.common.transactions import record_transaction
+from portal.extensions import db
+from tests.channels.helpers import enrol, kiosk_client
+from tests.helpers.auth import client_for, make_user, sign_in
+from tests.helpers.pages import check_html, csrf_token, error_summary
+
+
+def _set_cookies(response) -> list[str]:  # noqa: ANN001
+    return response.headers.getlist("Set-Cookie")
+
+
+def test_library_staff_enrol_this_computer_and_are_signed_out(app):
+    staff = make_user(app, roles=("library",), name="Tom Bright")
+    client = client_for(app, staff)
+    token = csrf_token(client, "/staff/kiosks")
+    response = client.post(
+        "/staff/kiosks",
+        data={
+            "csrf_token": token,
+            "library": "Castlebrook Central Library",
+            "terminal": "Terminal 1",
+        },
+    )
+    assert response.status_code == 200
+    soup = check_html(response)
+    code = soup.select_one("#assist-code").get_text(strip=True)
+    assert len(code) == 6
+    device_cookie = next(c for c in _set_cookies(response) if c.startswith(f"{DEVICE_COOKIE}="))
+    assert "HttpOnly" in device_cookie and "Max-Age=34560000" in device_cookie
+    assert device_cookie.split("=", 1)[1].startswith("castlebrook-central-library.")
+    with app.app_context():
+        device = db.session.scalar(select(KioskDevice))
+        assert device.library == "Castlebrook Central Library" and device.enrolled_by_id == staff.id
+        assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "kiosk.enrolled"))
+        assert db.session.scalar(select(UserSession.revoked_at)) is not None
+    # The same browser is now a kiosk, and no longer signed in as staff.
+    page = client.get("/kiosk")
+    soup = check_html(page)
+    assert "portal-kiosk" in soup.html["class"]
+    assert soup.find("button", string="Start again")
+    assert soup.find("a", string="Ask for help")
+    assert client.get("/staff/kiosks").status_code in (302, 401)  # sign-in (accounts slice)
+
+
+def test_enrolment_needs_a_library_and_terminal_name(app):
+    client = client_for(app, make_user(app, roles=("library",)))
+    token = csrf_token(client, "/staff/kiosks")
+    response = client.post(
+        "/staff/kiosks", data={"csrf_token": token, "library": " ", "terminal": ""}
+    )
+    assert response.status_code == 400
+    messages = error_summary(check_html(response))
+    assert messages == [
+        "Enter the name of the library",
+        "Enter a name for this terminal, for example Terminal 1",
+    ]
+    assert DEVICE_COOKIE not in " ".join(_set_cookies(response))
+
+
+def test_kiosk_mode_has_no_persistent_cookie_but_the_device_and_no_autocomplete(app):
+    _, cookie, _ = enrol(app)
+    client = kiosk_client(app, cookie)
+    response = client.get("/kiosk")
+    assert response.headers["Cache-Control"] == "no-store"
+    for header in _set_cookies(response):
+        if not header.startswith(f"{DEVICE_COOKIE}="):
+            assert "Expires=" not in header and "Max-Age" not in header, header
+    soup = check_html(client.get("/kiosk/assist"))
+    assert all(form.get("autocomplete") == "off" for form in soup.find_all("form"))
+    # Not a kiosk: the normal header, no kiosk class.
+    soup = check_html(app.test_client().get("/kiosk"))
+    assert "portal-kiosk" not in soup.html["class"]
+
+
+def test_kiosk_requests_record_the_kiosk_channel(app):
+    _, cookie, _ = enrol(app)
+    app.config["WTF_CSRF_ENABLED"] = False  # a bare POST context stands in for a slice's form
+    headers = {"Cookie": f"{DEVICE_COOKIE}={cookie}"}
+    with app.test_request_context("/kiosk", method="POST", headers=headers):
+        app.preprocess_request()
+        record_transaction("test", 57, 2, "T-1")
+        db.session.commit()
+    with app.test_request_context("/kiosk", method="POST"):
+        app.preprocess_request()
+        record_transaction("test", 57, 2, "T-2")
+        db.session.commit()
+    with app.app_context():
+        channels = dict(
+            db.session.execute(
+                select(ServiceTransaction.object_ref, ServiceTransaction.channel)
+            ).all()
+        )
+    assert channels == {"T-1": "kiosk", "T-2": "web"}
+
+
+def test_a_revoked_device_drops_out_of_kiosk_mode(app):
+    device_id, cookie, _ = enrol(app)
+    kiosk = kiosk_client(app, cookie)
+    assert "portal-kiosk" in check_html(kiosk.get("/kiosk")).html["class"]
+    staff = client_for(app, make_user(app, roles=("library",)))
+    token = csrf_token(staff, "/staff/kiosks")
+    response = staff.post(f"/staff/kiosks/{device_id}/revoke", data={"csrf_token": token})
+    assert response.status_code == 303
+    response = kiosk.get("/kiosk")
+    assert "portal-kiosk" not in check_html(response).html["class"]
+    deletion = next(c for c in _set_cookies(response) if c.startswith(f"{DEVICE_COOKIE}="))
+    assert "Max-Age=0" in deletion or "1970" in deletion
+    with app.app_context():
+        assert db.session.scalar(select(KioskSession.end_reason)) == "revoked"
+
+
+def test_a_forged_or_mismatched_token_is_not_a_kiosk(app):
+    _, cookie, _ = enrol(app)
+    slug, token = cookie.split(".", 1)
+    for value in (f"other-library.{token}", f"{slug}.not-the-token", "garbage"):
+        soup = check_html(kiosk_client(app, value).get("/kiosk"))
+        assert "portal-kiosk" not in soup.html["class"], value
+
+
+def _age_kiosk_sessions(app, seconds: int) -> None:  # noqa: ANN001
+    with app.app_context():
+        db.session.execute(
+            update(KioskSession).values(last_activity_at=utcnow() - timedelta(seconds=seconds))
+        )
+        db.session.commit()
+
+
+def test_the_server_ends_an_idle_kiosk_session_without_javascript(make_app):
+    app = make_app(kiosk_idle_seconds=180, kiosk_warning_seconds=60, kiosk_touch_seconds=0)
+    _, cookie, _ = enrol(app)
+    resident = make_user(app, name="Ada Resident")
+    client = kiosk_client(app, cookie)
+    client.get("/kiosk")
+    sign_in(client, resident)
+    soup = check_html(client.get("/kiosk"))
+    assert "Signed in as Ada Resident" in soup.get_text()
+    _age_kiosk_sessions(app, 239)
+    assert client.get("/kiosk").status_code == 200  # 3 minutes 59 seconds: not yet
+    _age_kiosk_sessions(app, 241)
+    response = client.get("/kiosk/help")
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/kiosk?ended=idle")
+    assert response.headers["Clear-Site-Data"] == '"cache", "storage"'
+    with app.app_context():
+        assert db.session.scalar(select(UserSession.revoked_at)) is not None
+        assert (
+            db.session.scalar(select(KioskSession.end_reason).order_by(KioskSession.id)) == "idle"
+        )
+    soup = check_html(client.get("/kiosk?ended=idle"))
+    assert "Ada Resident" not in soup.get_text()
+    assert soup.select_one("#kiosk-ended")
+
+
+def test_start_again_ends_everything_at_once(app):
+    _, cookie, _ = enrol(app)
+    resident = make_user(app, name="Ada Resident")
+    client = kiosk_client(app, cookie)
+    client.get("/kiosk")
+    sign_in(client, resident)
+    token = csrf_token(client, "/kiosk")
+    client.set_cookie("someone_elses", "x", domain="localhost")
+    response = client.post("/kiosk/start-again", data={"csrf_token": token})
+    assert response.status_code == 303
+    assert response.headers["Clear-Site-Data"] == '"cache", "storage"'
+    cookies = " ".join(_set_cookies(response))
+    assert "someone_elses=;" in cookies
+    assert f"{DEVICE_COOKIE}=;" not in cookies
+    with app.app_context():
+        assert db.session.scalar(select(UserSession.revoked_at)) is not None
+        assert db.session.scalar(select(KioskSession.end_reason)) == "start_again"
+    assert "Ada Resident" not in check_html(client.get("/kiosk")).get_text()
+    assert client.get_cookie(DEVICE_COOKIE) is not None
+
+
+def test_the_reaper_ends_idle_sessions_with_no_request(make_app):
+    app = make_app(kiosk_idle_seconds=1, kiosk_warning_seconds=1, kiosk_touch_seconds=0)
+    _, cookie, _ = enrol(app)
+    client = kiosk_client(app, cookie)
+    client.get("/kiosk")
+    sign_in(client, make_user(app))
+    client.get("/kiosk")
+    with app.app_context():
+        assert reap_idle_sessions() == 0
+    _age_kiosk_sessions(app, 5)
+    with app.app_context():
+        assert reap_idle_sessions() == 1
+        assert db.session.scalar(select(UserSession.revoked_at)) is not None
+
+
+def test_still_here_keeps_the_session_alive(make_app):
+    app = make_app(kiosk_idle_seconds=180, kiosk_warning_seconds=60, kiosk_touch_seconds=0)
+    _, cookie, _ = enrol(app)
+    client = kiosk_client(app, cookie)
+    token = csrf_token(client, "/kiosk")
+    _age_kiosk_sessions(app, 200)
+    response = client.post(
+        "/kiosk/still-here", data={"csrf_token": token}, headers={"X-Kiosk-Ping": "1"}
+    )
+    assert response.status_code == 204
+    _age_kiosk_sessions(app, 0)
+    response = client.post("/kiosk/still-here", data={"csrf_token": token, "next": "/kiosk/help"})
+    assert response.headers["Location"] == "/kiosk/help"
+    response = client.post(
+        "/kiosk/still-here", data={"csrf_token": token, "next": "//evil.example"}
+    )
+    assert response.headers["Location"] == "/kiosk"
+
+
+def test_high_contrast_on_request(app):
+    _, cookie, _ = enrol(app)
+    client = kiosk_client(app, cookie)
+    token = csrf_token(client, "/kiosk")
+    client.post("/kiosk/contrast", data={"csrf_token": token, "next": "/kiosk"})
+    soup = check_html(client.get("/kiosk"))
+    assert "portal-kiosk--contrast" in soup.html["class"]
+    assert soup.find("button", attrs={"aria-pressed": "true"})
+
+
+def test_kiosk_only_pages_are_not_found_elsewhere(client):
+    assert client.get("/kiosk/help").status_code == 404
+    assert client.get("/kiosk/assist").status_code == 404
+
+
+def test_a_permanent_session_is_not_kept_on_a_kiosk(app):
+    from flask import session
+
+    @app.get("/_test/remember-me")
+    def _remember():  # noqa: ANN202
+        session.permanent = True
+        session["x"] = 1
+        return "ok"
+
+    _, cookie, _ = enrol(app)
+    response = kiosk_client(app, cookie).get("/_test/remember-me")
+    session_header = next(c for c in _set_cookies(response) if c.startswith("session="))
+    assert "Expires=" not in session_header
+    response = app.test_client().get("/_test/remember-me")
+    assert "Expires=" in next(c for c in _set_cookies(response) if c.startswith("session="))

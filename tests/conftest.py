@@ -1,0 +1,144 @@
+"""Fixtures for the whole suite: an app on a real database whose schema the migrations built.
+
+SQLite by default: the migrations run once per test process into a template file that each test
+copies. PostgreSQL when PORTAL_TEST_DATABASE_URL is set: each test process gets its own schema,
+migrated once, and every table is emptied after each test.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+os.environ["PORTAL_ENV"] = "test"  # before portal is imported: jobs run immediately in tests
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from portal import create_app
+from portal.config import Settings, normalise_database_url
+from portal.extensions import db
+
+PG_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
+REDIS_URL = os.environ.get("PORTAL_REDIS_URL", "")
+
+
+def _settings(instance: Path, database_url: str, **extra: object) -> Settings:
+    values: dict[str, object] = {
+        "env": "test",
+        "secret_key": "test-secret-key-not-for-production",
+        "instance_path": str(instance),
+        "database_url": database_url,
+        "redis_url": "",
+        "embedded_worker": False,
+        "jobs_immediate": True,
+        "ratelimit_enabled": False,
+    }
+    values.update(extra)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def migrate_database(database_url: str, instance: Path) -> None:
+    """Build the schema by running every migration from empty."""
+    from flask_migrate import upgrade
+
+    app = create_app(settings=_settings(instance, database_url))
+    with app.app_context():
+        upgrade(revision="heads")
+        db.engine.dispose()
+
+
+def _pg_schema_url(worker_id: str) -> tuple[str, str]:
+    # One schema per test process, so parallel runs on one database never meet.
+    schema = f"portal_test_{os.getpid()}_{worker_id}".replace("-", "_")
+    base = normalise_database_url(PG_URL)
+    joiner = "&" if "?" in base else "?"
+    return schema, f"{base}{joiner}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[str]:
+    """A migrated database for this test process: a SQLite file to copy, or a PostgreSQL URL."""
+    instance = tmp_path_factory.mktemp("template-instance")
+    if PG_URL:
+        schema, url = _pg_schema_url(worker_id)
+        engine = sa.create_engine(normalise_database_url(PG_URL))
+        with engine.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+        engine.dispose()
+        migrate_database(url, instance)
+        yield url
+        engine = sa.create_engine(normalise_database_url(PG_URL))
+        with engine.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        engine.dispose()
+        return
+    path = instance / "template.db"
+    migrate_database(f"sqlite:///{path}", instance)
+    yield str(path)
+
+
+def _database_url_for_test(template: str, instance: Path) -> str:
+    if PG_URL:
+        return template
+    path = instance / "portal.db"
+    shutil.copyfile(template, path)
+    return f"sqlite:///{path}"
+
+
+def _empty_all_tables() -> None:
+    query = "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+    with db.engine.begin() as conn:
+        tables = [row[0] for row in conn.execute(sa.text(query)) if row[0] != "alembic_version"]
+        if tables:
+            quoted = ", ".join(f'"{name}"' for name in tables)
+            conn.execute(sa.text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def make_app(database_template: str, tmp_path: Path) -> Iterator:
+    """Build an app on this test's database; extra settings and Flask config may be given."""
+    apps: list[Flask] = []
+    url = _database_url_for_test(database_template, tmp_path)
+
+    def factory(config: dict | None = None, **settings: object) -> Flask:
+        app = create_app(overrides=config, settings=_settings(tmp_path, url, **settings))
+        apps.append(app)
+        from portal.jobs import set_worker_app
+
+        set_worker_app(app)
+        return app
+
+    yield factory
+    for app in apps:
+        with app.app_context():
+            db.session.remove()
+            if PG_URL and app is apps[0]:
+                _empty_all_tables()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app) -> Flask:
+    return make_app()
+
+
+@pytest.fixture
+def app_ctx(app: Flask) -> Iterator[Flask]:
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    database = "PostgreSQL (PORTAL_TEST_DATABASE_URL)" if PG_URL else "SQLite"
+    return f"portal test database: {database}; redis: {'PORTAL_REDIS_URL' if REDIS_URL else 'not used'}"
