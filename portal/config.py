@@ -54,6 +54,7 @@ class Settings:
     ratelimit_enabled: bool = True
     ratelimit_key_prefix: str = "portal"
     services_page_cache_seconds: int = 5  # anonymous A–Z pages kept this long per worker (0: off)
+    planning_page_cache_seconds: int = 5  # anonymous planning register pages, likewise
     log_level: str = "INFO"
     kiosk_idle_seconds: int = 180
     kiosk_warning_seconds: int = 60

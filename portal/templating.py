@@ -8,7 +8,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, request, send_from_directory, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    has_request_context,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask_login import current_user
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import BuildError
@@ -36,11 +44,20 @@ def _file_hash(path: str, mtime: float) -> str:
 
 
 def asset_url(filename: str) -> str:
-    """URL of a static file with its content hash in the path, so it can be cached for a year."""
-    static = Path(current_app.static_folder or "")
-    path = static / filename
-    digest = _file_hash(str(path), path.stat().st_mtime) if path.exists() else "0"
-    return url_for("assets.asset", digest=digest, filename=filename)
+    """URL of a static file with its content hash in the path, so it can be cached for a year.
+
+    Outside debug mode the URL is worked out once per worker (static files change only with a
+    deployment, which restarts the workers); in debug mode an edited file gets a new URL at once.
+    """
+    known: dict[tuple[str, str], str] = current_app.extensions.setdefault("portal_asset_urls", {})
+    key = (request.script_root if has_request_context() else "", filename)
+    url = None if current_app.debug else known.get(key)
+    if url is None:
+        static = Path(current_app.static_folder or "")
+        path = static / filename
+        digest = _file_hash(str(path), path.stat().st_mtime) if path.exists() else "0"
+        url = known[key] = url_for("assets.asset", digest=digest, filename=filename)
+    return url
 
 
 @assets_bp.get("/assets/<digest>/<path:filename>")

@@ -11,7 +11,7 @@ from jinja2_fragments.flask import render_block
 from markupsafe import Markup
 from sqlalchemy import select
 
-from portal.common import storage
+from portal.common import page_cache, storage
 from portal.common.gazetteer.geography import COUNCIL_AREA, WARDS
 from portal.extensions import csrf, db
 from portal.planning import services
@@ -20,10 +20,19 @@ from portal.planning.models import (
     PlanningApplication,
     PlanningComment,
     PlanningDocument,
+    PlanningStatusEvent,
 )
 from portal.rendering import is_htmx_request, render_page
 
 bp = Blueprint("planning", __name__, url_prefix="/planning")
+
+# The register and weekly lists for anonymous visitors: emptied in this worker by any commit
+# that touches what they show.
+PAGE_CACHE = "planning"
+page_cache.watch(
+    PAGE_CACHE,
+    lambda: (PlanningApplication, PlanningDocument, PlanningStatusEvent, PlanningComment),
+)
 
 
 def _map_config() -> str:
@@ -86,9 +95,20 @@ def _cached_results(params: services.SearchParams, args: dict, map_config: str) 
     return html
 
 
+def _cached_page(render) -> str:  # noqa: ANN001
+    """A public planning page from this worker's anonymous-visitor cache, else rendered."""
+    return page_cache.cached_page(
+        PAGE_CACHE, current_app.config["PORTAL"].planning_page_cache_seconds, render
+    )
+
+
 @bp.get("")
 def register():
     """The register: search, filters, the results as a list and on a map."""
+    return _cached_page(_register)
+
+
+def _register() -> str:
     params = services.parse_search(request.args)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     map_config = _map_config()
@@ -111,6 +131,10 @@ def register():
 @bp.get("/weekly")
 def weekly():
     """Applications received and decided in one ISO week."""
+    return _cached_page(_weekly)
+
+
+def _weekly() -> str:
     week = request.args.get("week") or services.iso_week(date.today())
     page_errors = []
     try:
