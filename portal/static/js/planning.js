@@ -36,8 +36,10 @@
       marker.addTo(map);
       points.push([m.lat, m.lon]);
     });
-    if (points.length === 1) map.setView(points[0], 16);
-    else if (points.length > 1) map.fitBounds(points, { padding: [20, 20] });
+    // No animation: the view is set once, before anyone can reach a marker, and nothing moves
+    // on its own after the page has loaded.
+    if (points.length === 1) map.setView(points[0], 16, { animate: false });
+    else if (points.length > 1) map.fitBounds(points, { padding: [20, 20], animate: false });
   }
 
   function drawArea(el) {
