@@ -1,4 +1,5 @@
-"""Channels: library kiosks with idle reset, assisted access, and staff-recorded contacts."""
+"""Channels: library kiosks with idle reset, assisted access, staff-recorded contacts, and staff
+acting for a caller."""
 
 from __future__ import annotations
 
@@ -7,18 +8,20 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     from portal.channels import (
+        acting,
         jobs,  # noqa: F401  (registers the idle-session reaper)
         kiosk,
         models,  # noqa: F401  (tables known to migrations)
     )
     from portal.channels.demo import load_demo_take_up
-    from portal.channels.services import export_personal_data
+    from portal.channels.services import ACTING_ROLES, export_personal_data
     from portal.channels.views import bp
     from portal.demo import register_demo_loader
     from portal.statistics import register as register_statistics
 
     app.register_blueprint(bp)
     kiosk.init_app(app)
+    acting.init_app(app)
     register_statistics(app)
     sections = app.extensions.setdefault("portal_staff_sections", [])
     sections.append(
@@ -35,6 +38,14 @@ def register(app: Flask) -> None:
             "endpoint": "channels.record_contact",
             "roles": ("officer", "library", "admin"),
             "description": "Record an enquiry answered by phone or face to face.",
+        }
+    )
+    sections.append(
+        {
+            "title": "Act for a caller",
+            "endpoint": "channels.act_for_caller",
+            "roles": ACTING_ROLES,
+            "description": "Use the resident pages for someone on the phone or at the desk.",
         }
     )
     register_demo_loader(app, 80, "channels", load_demo_take_up)

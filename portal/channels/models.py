@@ -104,3 +104,28 @@ class ContactRecord(db.Model):
 
     resident: Mapped[User | None] = relationship(foreign_keys=[resident_id])
     staff: Mapped[User | None] = relationship(foreign_keys=[staff_id])
+
+
+class ActingSession(db.Model):
+    """A member of staff using the resident screens for a caller or visitor ("act for a caller").
+
+    Tied to the staff member's own server-side session: when that session ends, so does this.
+    """
+
+    __tablename__ = "acting_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_sessions.id", ondelete="SET NULL"), index=True
+    )
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    resident_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    channel: Mapped[str] = mapped_column(String(20))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    end_reason: Mapped[str | None] = mapped_column(String(20))
+
+    staff: Mapped[User | None] = relationship(foreign_keys=[staff_id])
+    resident: Mapped[User | None] = relationship(foreign_keys=[resident_id])

@@ -1,18 +1,22 @@
-"""Domain functions of the channels slice: staff credentials, resident search, contacts."""
+"""Domain functions of the channels slice: staff credentials, resident search, contacts, acting."""
 
 from __future__ import annotations
 
 from sqlalchemy import func, or_, select
 
-from portal.accounts.models import User, UserRole
-from portal.channels.models import ContactRecord
+from portal.accounts.models import User, UserRole, UserSession
+from portal.channels.models import ActingSession, ContactRecord
 from portal.common.audit import record_audit
+from portal.common.models import utcnow
 from portal.common.references import new_reference
 from portal.common.transactions import record_transaction, set_request_channel
 from portal.extensions import db
 
 CONTACT_ROLES = ("officer", "library", "admin")
 STAFF_CHANNELS = ("phone", "face_to_face")
+# Who may act for a caller: the contact roles, and the service roles whose staff answer the
+# public (housing books repairs, planning takes comments, finance takes payments by phone).
+ACTING_ROLES = (*CONTACT_ROLES, "housing", "planning", "finance")
 
 
 def verify_staff_password(user: User, password: str) -> bool:
@@ -114,6 +118,66 @@ def record_contact(
         actor=staff,
     )
     return contact
+
+
+def can_act(staff: User | None) -> bool:
+    return staff is not None and staff.disabled_at is None and staff.has_role(*ACTING_ROLES)
+
+
+def can_be_acted_for(resident: User | None) -> bool:
+    """Only an active resident: never a member of staff, never a disabled account."""
+    return resident is not None and resident.disabled_at is None and not resident.is_staff
+
+
+def start_acting(
+    staff: User, staff_session: UserSession, resident: User, channel: str
+) -> ActingSession:
+    """Begin acting for `resident` on `channel` within the staff member's own session.
+
+    Any earlier acting of this staff member that is still open ends first. The caller commits.
+    """
+    if channel not in STAFF_CHANNELS:
+        raise ValueError(f"acting is for {STAFF_CHANNELS}, not {channel!r}")
+    if not can_act(staff) or not can_be_acted_for(resident):
+        raise PermissionError("this member of staff may not act for this user")
+    for open_row in db.session.scalars(
+        select(ActingSession).where(
+            ActingSession.staff_id == staff.id, ActingSession.ended_at.is_(None)
+        )
+    ):
+        end_acting(open_row, "replaced")
+    row = ActingSession(
+        staff_session_id=staff_session.id,
+        staff_id=staff.id,
+        resident_id=resident.id,
+        channel=channel,
+        started_at=utcnow(),
+    )
+    db.session.add(row)
+    db.session.flush()
+    record_audit(
+        "acting.started",
+        "user",
+        resident.id,
+        {"channel": channel, "acting_session": row.id},
+        actor=staff,
+    )
+    return row
+
+
+def end_acting(row: ActingSession, reason: str = "ended") -> None:
+    """Stop acting (the caller commits); audited with the staff member as the actor."""
+    if row.ended_at is not None:
+        return
+    row.ended_at = utcnow()
+    row.end_reason = reason
+    record_audit(
+        "acting.ended",
+        "user",
+        row.resident_id,
+        {"channel": row.channel, "acting_session": row.id, "reason": reason},
+        actor=row.staff,
+    )
 
 
 def export_personal_data(user: User) -> list[dict[str, object]]:

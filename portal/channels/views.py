@@ -1,4 +1,5 @@
-"""Kiosk pages, assisted access, kiosk enrolment by library staff, and "record a contact"."""
+"""Kiosk pages, assisted access, kiosk enrolment by library staff, "record a contact", and
+"act for a caller"."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from werkzeug.routing import BuildError
 
 from portal.accounts.authz import role_required
 from portal.accounts.models import User
+from portal.channels import acting as acting_mode
 from portal.channels import kiosk as kiosk_mode
 from portal.channels import services
 from portal.channels.models import ContactRecord, KioskDevice, KioskSession
@@ -463,3 +465,101 @@ def contact_receipt(reference: str):
             )
         )
     )
+
+
+# ---- act for a caller ------------------------------------------------------------------------
+
+
+def _chosen_resident(value: str) -> User | None:
+    resident = db.session.get(User, int(value)) if value.isdigit() else None
+    return resident if services.can_be_acted_for(resident) else None
+
+
+def _acting_choice() -> tuple[dict[str, str], User | None, list[tuple[str, str]]]:
+    """The resident and channel posted by the staff member, checked."""
+    values = {k: request.form.get(k, "").strip() for k in ("q", "resident", "channel")}
+    errors: list[tuple[str, str]] = []
+    resident = _chosen_resident(values["resident"])
+    if resident is None:
+        errors.append(("#resident", "Select the resident you are acting for"))
+    if values["channel"] not in services.STAFF_CHANNELS:
+        errors.append(("#channel", "Select how the resident contacted us"))
+    return values, resident, errors
+
+
+def _act_page(values: dict[str, str], errors: list[tuple[str, str]]) -> Response:
+    query = values.get("q", "")
+    response = make_response(
+        render_page(
+            "channels/act_for_caller.html",
+            query=query,
+            residents=services.find_residents(query) if query else [],
+            searched=bool(query),
+            values=values,
+            page_errors=errors,
+            staff_channels=[(c, acting_mode.CHANNEL_PHRASES[c]) for c in services.STAFF_CHANNELS],
+        ),
+        400 if errors else 200,
+    )
+    return _no_store(response)
+
+
+@bp.route("/staff/callers", methods=["GET", "POST"])
+@role_required(*services.ACTING_ROLES)
+def act_for_caller():
+    """Choose the channel and find the resident; a valid choice goes on to the confirmation."""
+    if g.get("kiosk"):
+        abort(404)  # never on a public terminal
+    if request.method == "GET":
+        values = {k: request.args.get(k, "").strip() for k in ("q", "resident", "channel")}
+        return _act_page(values, [])
+    values, resident, errors = _acting_choice()
+    if errors:
+        return _act_page(values, errors)
+    return _no_store(
+        make_response(
+            render_page(
+                "channels/act_confirm.html",
+                resident=resident,
+                values=values,
+                phrase=acting_mode.CHANNEL_PHRASES[values["channel"]],
+            )
+        )
+    )
+
+
+@bp.post("/staff/callers/start")
+@role_required(*services.ACTING_ROLES)
+def act_start():
+    """Start acting: from now on the resident screens work as the confirmed resident."""
+    from portal.accounts.sessions import current_session
+
+    if g.get("kiosk"):
+        abort(404)
+    values, resident, errors = _acting_choice()
+    staff_session = current_session()
+    if errors or staff_session is None:
+        return _act_page(values, errors)
+    assert resident is not None
+    row = services.start_acting(current_user, staff_session, resident, values["channel"])
+    db.session.commit()
+    session[acting_mode.SESSION_KEY] = row.id
+    flash(
+        f"You are acting for {resident.display_name or resident.email} "
+        f"{acting_mode.CHANNEL_PHRASES[row.channel]}",
+        "success",
+    )
+    return redirect(url_for("accounts.my_council"), code=303)
+
+
+@bp.post("/staff/callers/end")
+def act_end():
+    """End acting and return to the staff member's own session."""
+    row = g.get("acting")
+    if row is not None:
+        name = row.resident.display_name or row.resident.email
+        services.end_acting(row, "ended")
+        db.session.commit()
+        flash(f"You have stopped acting for {name}", "success")
+    session.pop(acting_mode.SESSION_KEY, None)
+    return redirect(url_for(".act_for_caller"), code=303)

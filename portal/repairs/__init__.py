@@ -11,7 +11,7 @@ def register(app: Flask) -> None:
     from portal.demo import register_demo_loader
     from portal.repairs import jobs, models  # noqa: F401  (tables and periodic tasks)
     from portal.repairs.demo import load_demo_repairs
-    from portal.repairs.services import my_council_rows, personal_data
+    from portal.repairs.services import my_council_rows, personal_data, tenants_at_address
     from portal.repairs.staff import bp as staff_bp
     from portal.repairs.views import bp
 
@@ -29,6 +29,8 @@ def register(app: Flask) -> None:
         (40, "Your repairs", my_council_rows)
     )
     app.extensions.setdefault("portal_personal_data", []).append(("repairs", personal_data))
+    # Contact-centre staff find a caller by the address of their tenancy.
+    app.extensions.setdefault("portal_resident_finders", []).append(tenants_at_address)
     register_demo_loader(app, 60, "repairs", load_demo_repairs)
     app.cli.add_command(_commands())
 

@@ -18,10 +18,10 @@ from sqlalchemy import and_, func, select, update
 
 from portal.accounts.models import User
 from portal.common.delivery import set_portal_delivery
-from portal.common.models import utcnow
+from portal.common.models import Address, utcnow
 from portal.common.outbox import queue_email
 from portal.common.references import new_reference
-from portal.common.transactions import record_transaction
+from portal.common.transactions import current_channel, record_transaction
 from portal.extensions import db
 from portal.repairs import calendar
 from portal.repairs.models import (
@@ -103,6 +103,34 @@ def active_tenancies(user_id: int) -> list[Tenancy]:
             .where(Tenancy.user_id == user_id)
             .where((Tenancy.end_date.is_(None)) | (Tenancy.end_date >= today()))
             .order_by(Tenancy.id)
+        )
+    )
+
+
+def tenants_at_address(query: str) -> list[int]:
+    """Users with a current tenancy whose address matches `query`: "12 Abbey Road", a postcode
+    with or without its space. Registered as a resident finder for the channels slice."""
+    text = " ".join(query.split()).lower()
+    if len(text) < 3:
+        return []
+    like = f"%{text}%"
+    compact = f"%{text.replace(' ', '')}%"
+    street = func.lower(Address.line1)
+    postcode = func.replace(func.lower(Address.postcode), " ", "")
+    return list(
+        db.session.scalars(
+            select(Tenancy.user_id)
+            .join(Property, Tenancy.property_id == Property.id)
+            .join(Address, Property.uprn == Address.uprn)
+            .where(Tenancy.user_id.is_not(None))
+            .where((Tenancy.end_date.is_(None)) | (Tenancy.end_date >= today()))
+            .where(
+                street.like(like)
+                | func.lower(func.coalesce(Address.line2, "")).like(like)
+                | postcode.like(compact)
+            )
+            .distinct()
+            .limit(50)
         )
     )
 
@@ -279,6 +307,10 @@ def create_repair(
     """Record a reported repair with its photos, its take-up row and the confirmation email."""
     from portal.repairs.models import RepairPhoto
 
+    if channel is None:
+        # Staff acting for a caller, or a kiosk: the request's channel and staff member.
+        channel, request_staff = current_channel()
+        staff_id = staff_id if staff_id is not None else request_staff
     now = utcnow()
     node = data.node
     repair = Repair(
