@@ -235,6 +235,30 @@ def test_planning_comment_while_acting_is_on_the_phone(app, people):
     assert _transactions(app) == [("planning_comment", "phone", resident.id, planner.id)]
 
 
+def test_payment_taken_while_acting_is_the_residents_on_the_phone(app, people):
+    from portal.payments.demo import load_demo_bills
+    from portal.payments.models import Payment
+    from tests.payments.journey import full_sandbox_payment
+
+    _, resident = people
+    cashier = make_user(app, roles=("finance",), name="Cas Hier")
+    with app.app_context():
+        load_demo_bills()
+        db.session.commit()
+    client = client_for(app, cashier)
+    _start(client, resident, "phone")
+    response, *_ = full_sandbox_payment(client)
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    with app.app_context():
+        payment = db.session.scalars(select(Payment)).one()
+        assert (payment.user_id, payment.channel, payment.staff_id) == (
+            resident.id,
+            "phone",
+            cashier.id,
+        )
+    assert _transactions(app) == [("payment", "phone", resident.id, cashier.id)]
+
+
 @pytest.mark.parametrize(
     "method,url",
     [
