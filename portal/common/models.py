@@ -1,4 +1,5 @@
-"""Tables shared by every slice: the audit log, the email outbox and the gazetteer."""
+"""Tables shared by every slice: the audit log, the email outbox, the gazetteer, take-up records
+and single-use submission tokens."""
 
 from __future__ import annotations
 
@@ -143,4 +144,29 @@ class PortalDelivery(db.Model):
     __table_args__ = (
         UniqueConstraint("kind", "ref", "lgsl", "lgil", name="uq_portal_deliveries_thing"),
         Index("ix_portal_deliveries_interaction", "lgsl", "lgil", "live"),
+    )
+
+
+class SubmissionToken(db.Model):
+    """A form's single-use submission token, kept with what the form's first POST created.
+
+    Unique on (purpose, token): of two POSTs of the same form, on any worker or node, only one
+    transaction can commit its row, so only one can commit what it created.
+    """
+
+    __tablename__ = "submission_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(40))
+    token: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    result: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )
+
+    __table_args__ = (
+        UniqueConstraint("purpose", "token", name="uq_submission_tokens_purpose_token"),
     )

@@ -10,8 +10,9 @@ from flask_login import current_user
 from jinja2_fragments.flask import render_block
 from markupsafe import Markup
 from sqlalchemy import select
+from werkzeug.wrappers import Response
 
-from portal.common import page_cache, storage
+from portal.common import page_cache, storage, submissions
 from portal.common.gazetteer.geography import COUNCIL_AREA, WARDS
 from portal.extensions import csrf, db
 from portal.planning import services
@@ -25,6 +26,8 @@ from portal.planning.models import (
 from portal.rendering import is_htmx_request, render_page
 
 bp = Blueprint("planning", __name__, url_prefix="/planning")
+
+COMMENT_ONCE = "planning_comment"  # the comment form's submission-token purpose
 
 # The register and weekly lists for anonymous visitors: emptied in this worker by any commit
 # that touches what they show.
@@ -256,6 +259,9 @@ def comment(slug: str):
     if not current_user.is_authenticated:
         flash("Sign in to comment on a planning application")
         return redirect(url_for("planning.application", slug=application.slug))
+    token = submissions.posted_token()
+    if submissions.first_result(COMMENT_ONCE, token) is not None:
+        return _comment_received(application)  # this form was sent before: no second comment
     values = {
         "name": request.form.get("name", "").strip()[:200],
         "address": request.form.get("address", "").strip()[:300],
@@ -275,23 +281,27 @@ def comment(slug: str):
         errors["text"] = "Your comment must be 5,000 characters or fewer"
     if not errors:
         try:
-            services.add_comment(application, current_user, **values)
+            comment = services.add_comment(application, current_user, **values)
         except services.CommentError as exc:
             errors["text"] = str(exc)
         else:
-            db.session.commit()
-            flash(
-                "Thank you. Your comment has been received; it will be published after a "
-                "planning officer has checked it.",
-                "success",
-            )
-            return redirect(url_for("planning.application", slug=application.slug))
+            submissions.commit_once(COMMENT_ONCE, token, f"comment-{comment.id}")
+            return _comment_received(application)
     db.session.rollback()
     field_ids = {"stance": "stance", "name": "name", "address": "address", "text": "text"}
     page_errors = [(f"#{field_ids[k]}", v) for k, v in errors.items()]
     return _application_page(
         application, 400, comment_values=values, comment_errors=errors, page_errors=page_errors
     )
+
+
+def _comment_received(application: PlanningApplication) -> Response:
+    flash(
+        "Thank you. Your comment has been received; it will be published after a "
+        "planning officer has checked it.",
+        "success",
+    )
+    return redirect(url_for("planning.application", slug=application.slug))
 
 
 @bp.post("/applications/<slug>/track")

@@ -11,7 +11,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from portal.common import storage
+from portal.common import storage, submissions
 from portal.extensions import db, limiter, login_manager
 from portal.rendering import render_page
 from portal.repairs import services
@@ -28,6 +28,7 @@ bp = Blueprint("repairs", __name__, url_prefix="/repairs")
 
 DESCRIPTION_MAX = 1000
 ACCESS_MAX = 500
+REPORT_ONCE = "repair_report"  # the report form's submission-token purpose
 
 
 def _signed_in() -> Response | None:
@@ -284,6 +285,9 @@ def details():
     """Describe the problem, add photos, access notes and how to contact you."""
     if (denied := _signed_in()) is not None:
         return denied
+    token = submissions.posted_token()
+    if (earlier := submissions.first_result(REPORT_ONCE, token)) is not None:
+        return _reported(earlier)  # this form was sent before: its report, not a second one
     source = request.form if request.method == "POST" else request.args
     property_id = _chosen_property(source.get("property"))
     leaf = services.active_leaf(source.get("problem"))
@@ -344,10 +348,8 @@ def details():
                 current_user.id,
                 [tuple(p) for p in kept],  # type: ignore[misc]
             )
-            db.session.commit()
-            flash(f"Repair reported. Your reference is {repair.reference}", "success")
-            return redirect(url_for("repairs.detail", reference=repair.reference))
-    token = _photo_serializer().dumps({"u": current_user.id, "p": kept}) if kept else ""
+            return _reported(submissions.commit_once(REPORT_ONCE, token, repair.reference))
+    kept_token = _photo_serializer().dumps({"u": current_user.id, "p": kept}) if kept else ""
     return render_page(
         "repairs/details.html",
         page_errors=errors,
@@ -355,7 +357,7 @@ def details():
         photo_errors=photo_errors,
         values=values,
         kept=kept,
-        kept_token=token,
+        kept_token=kept_token,
         leaf=leaf,
         category=services.category_text(leaf),
         property_id=property_id,
@@ -364,6 +366,11 @@ def details():
         description_max=DESCRIPTION_MAX,
         access_max=ACCESS_MAX,
     )
+
+
+def _reported(reference: str) -> Response:
+    flash(f"Repair reported. Your reference is {reference}", "success")
+    return redirect(url_for("repairs.detail", reference=reference))
 
 
 def _first_errors(errors: list[tuple[str, str]]) -> dict[str, str]:

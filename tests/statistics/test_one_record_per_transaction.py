@@ -7,18 +7,25 @@ payments (the state machine's success, reached by the return page, a Stripe webh
 payment), repairs (a report and a booking, by the tenant or by staff on the phone), planning (a
 comment, a tracking sign-up, an alert confirmation) and channels (a recorded contact). Accounts
 actions are not transactions with a service and write no record.
+
+A repair report and a planning comment carry a single-use submission token
+(`portal.common.submissions`): the same form sent twice, one after the other or at the same
+moment, creates one repair or comment, and the second answer shows the first one's result.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import pytest
-from sqlalchemy import select
+from bs4 import BeautifulSoup
+from sqlalchemy import func, select
 
 from portal.channels.models import ContactRecord
+from portal.common import submissions
 from portal.common.gazetteer.demo import load_demo_gazetteer
-from portal.common.models import ServiceTransaction
+from portal.common.models import OutboxEmail, ServiceTransaction, SubmissionToken
 from portal.extensions import db
 from portal.online_forms.demo import load_demo_forms
 from portal.online_forms.models import FormSubmission
@@ -89,6 +96,49 @@ def bills_app(app):  # noqa: ANN001, ANN201
         load_demo_bills()
         db.session.commit()
     return app
+
+
+def submission_token(client, url: str) -> tuple[str, str]:  # noqa: ANN001
+    """The CSRF and submission tokens of the form on a page, as the browser would send them."""
+    page = BeautifulSoup(client.get(url).get_data(as_text=True), "html.parser")
+    field = page.find("input", attrs={"name": submissions.FIELD})
+    assert field is not None, f"no submission token on {url}"
+    csrf = page.find("input", attrs={"name": "csrf_token"})
+    return str(csrf["value"]), str(field["value"])
+
+
+def count(app, model) -> int:  # noqa: ANN001
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model))
+
+
+def success_banner(client, location: str) -> str:  # noqa: ANN001
+    """The text of the success banner on the page a POST redirected to."""
+    soup = check_html(client.get(location))
+    banner = soup.select_one(".govuk-notification-banner--success")
+    return banner.get_text(" ", strip=True) if banner else ""
+
+
+def simultaneously(*posts):  # noqa: ANN002, ANN201
+    """Run the POSTs at the same moment, each on its own thread and client; their responses."""
+    barrier = threading.Barrier(len(posts), timeout=30)
+    responses: list = [None] * len(posts)
+    failures: list[BaseException] = []
+
+    def run(i: int) -> None:
+        try:
+            barrier.wait()
+            responses[i] = posts[i]()
+        except BaseException as exc:  # noqa: BLE001 (reported by the test)
+            failures.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(posts))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures, failures
+    return responses
 
 
 # ---------------------------------------------------------------------------------- online forms
@@ -365,6 +415,109 @@ def test_a_booking_by_staff_on_the_phone_counts_for_the_tenant(app, world: World
     ]
 
 
+DETAILS = "/repairs/report/details"
+
+
+def _report_form(client, world: World, problem_id: int) -> tuple[str, dict]:  # noqa: ANN001
+    url = f"{DETAILS}?property={world.home_id}&problem={problem_id}"
+    csrf, token = submission_token(client, url)
+    return token, {
+        "csrf_token": csrf,
+        submissions.FIELD: token,
+        "property": str(world.home_id),
+        "problem": str(problem_id),
+        "description": "The kitchen tap drips all night.",
+        "access_notes": "",
+        "contact_preference": "email",
+        "contact_phone": "",
+    }
+
+
+def test_a_repair_report_sent_twice_makes_one_repair_and_shows_the_first(app, world: World):
+    client = client_for(app, world.tenant)
+    with app.app_context():
+        tap_id = leaf("Dripping tap").id
+    token, form = _report_form(client, world, tap_id)
+    # An error first: the form comes back with the same token (nothing was reported yet).
+    refused = client.post(DETAILS, data={**form, "description": ""})
+    assert refused.status_code == 200
+    page = check_html(refused)
+    assert error_summary(page) == ["Describe the problem"]
+    assert page.find("input", attrs={"name": submissions.FIELD})["value"] == token
+    first = client.post(DETAILS, data=form)
+    assert first.status_code == 302
+    with app.app_context():
+        reference = db.session.scalar(select(Repair.reference))
+    assert first.location.endswith(f"/repairs/{reference}")
+    assert reference in success_banner(client, first.location)
+    # Pressed again, resent after a slow answer, back and resend (even with the text changed):
+    # the first report's page, with its reference, and nothing more.
+    for description in ("The kitchen tap drips all night.", "Tap still dripping"):
+        again = client.post(DETAILS, data={**form, "description": description})
+        assert again.status_code == 302 and again.location == first.location
+        assert f"Your reference is {reference}" in success_banner(client, again.location)
+    assert count(app, Repair) == 1
+    assert records(app) == [
+        Record("repair_report", 141, 0, "web", world.tenant.id, None, reference)
+    ]
+    assert len(emails_to(app, world.tenant.email)) == 1
+    # A new form is a new report.
+    _, form = _report_form(client, world, tap_id)
+    assert client.post(DETAILS, data=form).status_code == 302
+    assert count(app, Repair) == 2 and len(records(app)) == 2
+
+
+def test_a_repair_report_sent_twice_at_the_same_moment_makes_one(app, world: World):
+    with app.app_context():
+        tap_id = leaf("Dripping tap").id
+    clients = [client_for(app, world.tenant), client_for(app, world.tenant)]
+    _, form = _report_form(clients[0], world, tap_id)
+    url = f"{DETAILS}?property={world.home_id}&problem={tap_id}"
+    sent = [{**form, "csrf_token": csrf_token(c, url)} for c in clients]
+    first, second = simultaneously(
+        *(
+            lambda c=c, data=data: c.post(DETAILS, data=data)
+            for c, data in zip(clients, sent, strict=True)
+        )
+    )
+    assert first.status_code == second.status_code == 302
+    assert first.location == second.location
+    with app.app_context():
+        reference = db.session.scalar(select(Repair.reference))
+    assert first.location.endswith(f"/repairs/{reference}")
+    assert count(app, Repair) == 1
+    assert [r.object_ref for r in records(app)] == [reference]
+    assert count(app, SubmissionToken) == 1
+
+
+def test_a_repair_report_that_loses_the_race_rolls_back_and_shows_the_first(
+    app, world: World, monkeypatch
+):
+    """Two POSTs that both found the token unused (two nodes on PostgreSQL): the unique token
+    lets one commit; the other's repair, record and email roll back and it answers with the
+    first repair."""
+    client = client_for(app, world.tenant)
+    with app.app_context():
+        tap_id = leaf("Dripping tap").id
+    _, form = _report_form(client, world, tap_id)
+    first = client.post(DETAILS, data=form)
+    assert first.status_code == 302
+    real = submissions.first_result
+    calls: list[str] = []
+
+    def not_yet_committed(purpose, token):  # noqa: ANN001, ANN202
+        calls.append(purpose)
+        return None if len(calls) == 1 else real(purpose, token)
+
+    monkeypatch.setattr(submissions, "first_result", not_yet_committed)
+    late = client.post(DETAILS, data=form)
+    assert calls == ["repair_report", "repair_report"]  # checked, created, lost, looked again
+    assert late.status_code == 302 and late.location == first.location
+    assert count(app, Repair) == 1
+    assert len(records(app)) == 1
+    assert len(emails_to(app, world.tenant.email)) == 1
+
+
 # ---------------------------------------------------------------------------------- planning
 
 COMMENT = {"name": "Rosa Resident", "address": "3 Mill Lane", "stance": "object", "text": "Too big"}
@@ -397,6 +550,73 @@ def test_a_comment_after_the_deadline_writes_nothing(app):
     )
     assert response.status_code == 400
     assert records(app) == []
+
+
+RECEIVED = "Thank you. Your comment has been received"
+
+
+def test_a_planning_comment_sent_twice_makes_one_comment_and_shows_the_first(app):
+    slug = add_application(app)
+    resident = make_user(app, email="rosa@example.com")
+    client = client_for(app, resident)
+    url = f"/planning/applications/{slug}"
+    csrf, token = submission_token(client, url)
+    data = {"csrf_token": csrf, submissions.FIELD: token, **COMMENT}
+    refused = client.post(f"{url}/comments", data={**data, "text": ""})
+    assert refused.status_code == 400
+    page = check_html(refused)
+    assert error_summary(page) == ["Enter your comment"]
+    assert page.find("input", attrs={"name": submissions.FIELD})["value"] == token
+    first = client.post(f"{url}/comments", data=data)
+    assert first.status_code == 302 and first.location.endswith(url)
+    assert RECEIVED in success_banner(client, first.location)
+    for text in ("Too big", "Far too big"):
+        again = client.post(f"{url}/comments", data={**data, "text": text})
+        assert again.status_code == 302 and again.location == first.location
+        assert RECEIVED in success_banner(client, again.location)
+    reference = slug.replace("-", "/")
+    assert records(app) == [Record("planning_comment", 487, 3, "web", resident.id, None, reference)]
+    assert count(app, PlanningComment) == 1
+    assert count(app, OutboxEmail) == 1  # the case officer is told once
+    # The page after the comment has a new form: a second comment is a new one.
+    csrf, token = submission_token(client, url)
+    second = client.post(
+        f"{url}/comments", data={"csrf_token": csrf, submissions.FIELD: token, **COMMENT}
+    )
+    assert second.status_code == 302
+    assert count(app, PlanningComment) == 2 and len(records(app)) == 2
+
+
+def test_a_planning_comment_sent_twice_at_the_same_moment_makes_one(app):
+    slug = add_application(app)
+    resident = make_user(app, email="rosa@example.com")
+    url = f"/planning/applications/{slug}"
+    clients = [client_for(app, resident), client_for(app, resident)]
+    _, token = submission_token(clients[0], url)
+    sent = [
+        {"csrf_token": csrf_token(c, url), submissions.FIELD: token, **COMMENT} for c in clients
+    ]
+    first, second = simultaneously(
+        *(lambda c=c, data=data: c.post(f"{url}/comments", data=data)
+          for c, data in zip(clients, sent, strict=True))
+    )  # fmt: skip
+    assert first.status_code == second.status_code == 302
+    assert count(app, PlanningComment) == 1
+    assert len(records(app)) == 1
+    assert count(app, OutboxEmail) == 1
+
+
+def test_another_persons_comment_token_is_refused(app):
+    slug = add_application(app)
+    url = f"/planning/applications/{slug}"
+    owner = client_for(app, make_user(app, email="rosa@example.com"))
+    csrf, token = submission_token(owner, url)
+    data = {submissions.FIELD: token, **COMMENT}
+    assert owner.post(f"{url}/comments", data={"csrf_token": csrf, **data}).status_code == 302
+    other = client_for(app, make_user(app, email="sam@example.com"))
+    copied = other.post(f"{url}/comments", data={"csrf_token": csrf_token(other, url), **data})
+    assert copied.status_code == 400
+    assert count(app, PlanningComment) == 1 and len(records(app)) == 1
 
 
 def test_tracking_by_a_signed_in_resident_counts_at_once_and_once(app):
