@@ -28,6 +28,7 @@ from portal.channels import acting as acting_mode
 from portal.channels import kiosk as kiosk_mode
 from portal.channels import services
 from portal.channels.models import ContactRecord, KioskDevice, KioskSession
+from portal.common import submissions
 from portal.common.audit import record_audit
 from portal.common.models import utcnow
 from portal.extensions import db, limiter
@@ -363,6 +364,14 @@ def _contact_gate() -> tuple[User, bool] | Response:
     return staff, assisted
 
 
+CONTACT_ONCE = "contact"
+
+
+def _contact_recorded(reference: str) -> Response:
+    flash(f"Contact recorded: {reference}", "success")
+    return redirect(url_for(".contact_receipt", reference=reference), code=303)
+
+
 @bp.route("/staff/contacts/new", methods=["GET", "POST"])
 def record_contact():
     """Record an enquiry answered for a caller or visitor (an information interaction, LGIL 8)."""
@@ -377,6 +386,9 @@ def record_contact():
     residents = services.find_residents(query) if (query and not assisted) else []
     errors: list[tuple[str, str]] = []
     if request.method == "POST":
+        token = submissions.posted_token()
+        if (earlier := submissions.first_result(CONTACT_ONCE, token)) is not None:
+            return _contact_recorded(earlier)  # the same form sent again: already recorded
         resident = None
         if assisted:
             if current_user.is_authenticated and not current_user.is_staff:
@@ -416,9 +428,9 @@ def record_contact():
                 resident=resident,
                 channel=channel,
             )
-            db.session.commit()
-            flash(f"Contact recorded: {contact.reference}", "success")
-            return redirect(url_for(".contact_receipt", reference=contact.reference), code=303)
+            return _contact_recorded(
+                submissions.commit_once(CONTACT_ONCE, token, contact.reference)
+            )
     response = make_response(
         render_page(
             "channels/record_contact.html",

@@ -712,6 +712,33 @@ def test_a_recorded_contact_writes_one_record_and_a_refused_one_none(app):
     assert len(records(app)) == 1
 
 
+def test_a_contact_form_sent_twice_is_recorded_once(app):
+    officer = make_user(app, roles=("officer",))
+    resident = make_user(app, email="ada@example.com", name="Ada Lovelace")
+    client = client_for(app, officer)
+    page = check_html(client.get("/staff/contacts/new", query_string={"q": "ada"}))
+    data = {
+        "csrf_token": csrf_token(client, "/staff/contacts/new"),
+        "submission_token": page.select_one("input[name=submission_token]")["value"],
+        "resident": str(resident.id),
+        "service": "57",
+        "channel": "phone",
+        "summary": "Council tax bands",
+    }
+    first = client.post("/staff/contacts/new", data=data)
+    again = client.post("/staff/contacts/new", data={**data, "summary": "Bands, again"})
+    assert first.status_code == again.status_code == 303
+    assert again.headers["Location"] == first.headers["Location"]
+    with app.app_context():
+        assert db.session.scalars(select(ContactRecord.summary)).all() == ["Council tax bands"]
+    assert len(records(app)) == 1
+    # A new form is a new contact.
+    page = check_html(client.get("/staff/contacts/new"))
+    data["submission_token"] = page.select_one("input[name=submission_token]")["value"]
+    assert client.post("/staff/contacts/new", data=data).status_code == 303
+    assert len(records(app)) == 2
+
+
 def test_account_actions_write_no_record(app):
     """Registering, confirming and signing in are not transactions with a service."""
     client = app.test_client()
