@@ -2,16 +2,27 @@
 
     python benchmarks/load/run.py --db sqlite
     python benchmarks/load/run.py --db postgres [--pg-url postgresql://postgres@127.0.0.1:5432/postgres]
+    python benchmarks/load/run.py --write-docs     # only rewrite the docs from the results files
 
 Builds a fresh database (migrations + `flask demo load`), starts `gunicorn --workers 2` on a free
-loopback port serving `benchmarks/load/wsgi_bench.py`, and measures each workload part alone with
-wrk (same connections and duration for each, so requests per second compare), then all parts
-mixed. Parts run only when their endpoint exists in this build (see WORKLOAD). Afterwards the
-server log is searched for 5xx responses and "database is locked".
+loopback port serving `benchmarks/load/wsgi_bench.py`, and measures:
 
-Results go to benchmarks/load/results/<db>.json; `--write-docs` (the default) rewrites the
-"## Load test" section of docs/performance.md from every results file present.
-Bounded: each part runs --seconds (default 5) with --connections (default 4); at most a few
+- each single-request part (public pages, searches, the health check, a transactional POST) alone
+  with wrk, with the bare hello route measured the same way just before it (same connections and
+  duration, so requests per second compare);
+- each multi-step journey (forms with and without a file, a sandbox payment, a payment webhook,
+  a repair booking, a planning alert sign-up) with `benchmarks/load/journeys.py`: as many Python
+  clients as wrk has connections, for the same number of seconds, timing every request, the
+  measured POST step and the whole journey;
+- then everything at once: wrk cycling through the single-request parts while one client of each
+  journey runs it.
+
+Parts run only when their endpoint exists in this build (see WORKLOAD). Afterwards the server
+log is searched for 5xx responses and "database is locked".
+
+Results go to benchmarks/load/results/<db>.json and the "## Load test" section of
+docs/performance.md is rewritten from every results file present (unless --no-docs).
+Bounded: each part runs --seconds (default 5) with --connections (default 4); about three
 minutes in all. Needs wrk (`apt-get install -y wrk`).
 """
 
@@ -29,12 +40,25 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))  # run as a script: the portal and benchmarks packages from here
+
+from benchmarks.load.journeys import (  # noqa: E402
+    JOURNEYS,
+    Context,
+    JourneyError,
+    Recorder,
+    drive,
+    png_bytes,
+    prepare_clients,
+)
+
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 DOC = ROOT / "docs" / "performance.md"
@@ -47,9 +71,10 @@ FORM_POST_P95_MS = 100.0
 FINDINGS = "### Findings"
 
 # The workload: (part, kind, endpoint that must exist, how to build the request).
-# kind "page" is held to the public page budgets, "post" to the form POST budget.
-# Parts whose endpoint exists but that need a multi-step journey this script does not drive yet
-# are listed as such in the results (never silently left out).
+# kind "page" and "search" are held to the public page budgets; "journey" parts are multi-step
+# journeys driven by benchmarks/load/journeys.py (the form POST budget applies to every POST of
+# the journey marked budget="form_post"). A part whose endpoint is absent is listed as such in the
+# results (never silently left out).
 WORKLOAD = [
     ("Home page", "page", "site.home", {"path": "/"}),
     ("Contact page", "page", "site.contact", {"path": "/contact"}),
@@ -67,13 +92,9 @@ WORKLOAD = [
     ("Search: planning applications", "search", "planning.register", {"query": "q=extension"}),
     ("Health check", "health", "health.healthz", {"path": "/healthz"}),
     ("Transactional POST (one take-up row)", "post", "_bench", {"post": "/_bench/record"}),
-    ("Form submission without a file", "journey", "online_forms.submit", {}),
-    ("Form submission with a file", "journey", "online_forms.submit", {}),
-    ("Payment through the sandbox gateway", "journey", "payments.sandbox_card", {}),
-    ("Payment webhook", "journey", "payments.stripe_webhook", {}),
-    ("Repair booking", "journey", "repairs.start", {}),
-    ("Planning alert sign-up", "journey", "planning.alerts", {}),
+    *((j.part, "journey", j.endpoint, {}) for j in JOURNEYS),
 ]
+JOURNEY_BY_PART = {j.part: j for j in JOURNEYS}
 
 
 def free_port() -> int:
@@ -118,6 +139,7 @@ class Database:
         self.kind = kind
         self.pg_url = pg_url
         self.name = ""
+        self.engines: list = []
         if kind == "sqlite":
             self.url = f"sqlite:///{workdir / 'portal.db'}"
         else:
@@ -139,6 +161,8 @@ class Database:
             self._admin(f'CREATE DATABASE "{self.name}"')
 
     def drop(self) -> None:
+        for engine in self.engines:
+            engine.dispose()
         if self.kind == "postgres":
             self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 
@@ -157,6 +181,62 @@ class Database:
             return None
         finally:
             engine.dispose()
+
+    def journey_context(self, webhook_secret: str) -> Context | None:
+        """What the journeys need from the demo council (None when the demo data lacks it)."""
+        import sqlalchemy as sa
+
+        from portal.accounts.demo import demo_password
+        from portal.common.gazetteer.geography import WARDS
+        from portal.config import normalise_database_url
+
+        engine = sa.create_engine(normalise_database_url(self.url))
+        self.engines.append(engine)
+        try:
+            with engine.connect() as conn:
+                address = conn.execute(
+                    sa.text("SELECT uprn, postcode FROM addresses ORDER BY uprn LIMIT 1")
+                ).first()
+                bill = conn.execute(
+                    sa.text(
+                        "SELECT reference FROM payment_bills WHERE bill_type = 'council_tax' "
+                        "ORDER BY reference LIMIT 1"
+                    )
+                ).scalar()
+                tenants = conn.execute(
+                    sa.text(
+                        "SELECT u.email FROM users u JOIN repair_tenancies t ON t.user_id = u.id "
+                        "ORDER BY u.email"
+                    )
+                ).scalars()
+                residents = [(e, demo_password(e.split("@")[0])) for e in tenants]
+        except sa.exc.SQLAlchemyError:
+            return None
+        if address is None or bill is None:
+            return None
+
+        def outbox(to_address: str) -> str | None:
+            # The resident reads the email the portal queued for them.
+            with engine.connect() as conn:
+                return conn.execute(
+                    sa.text(
+                        "SELECT body_text FROM outbox_emails WHERE to_address = :to "
+                        "ORDER BY id DESC LIMIT 1"
+                    ),
+                    {"to": to_address},
+                ).scalar()
+
+        return Context(
+            uprn=str(address[0]),
+            postcode=address[1],
+            council_tax_reference=bill,
+            residents=residents,
+            webhook_secret=webhook_secret,
+            database_url=self.url,
+            wards=list(WARDS),
+            photo=png_bytes(),
+            outbox=outbox,
+        )
 
 
 def wrk(url: str, seconds: int, connections: int, extra_env: dict[str, str]) -> dict:
@@ -195,7 +275,7 @@ def wrk(url: str, seconds: int, connections: int, extra_env: dict[str, str]) -> 
     }
 
 
-def plan(endpoints: dict, postcode: str | None) -> list[dict]:
+def plan(endpoints: dict, postcode: str | None, context: Context | None) -> list[dict]:
     """Which workload parts run in this build, and the request each makes."""
     parts = []
     for name, kind, endpoint, how in WORKLOAD:
@@ -204,7 +284,14 @@ def plan(endpoints: dict, postcode: str | None) -> list[dict]:
         if not present:
             entry["status"] = "endpoint absent in this build"
         elif kind == "journey":
-            entry["status"] = "endpoint present; this script does not drive its journey yet"
+            journey = JOURNEY_BY_PART[name]
+            entry["path"] = journey.measured_step
+            if context is None:
+                entry["status"] = "the demo data lacks what the journey needs"
+            elif journey.prepare is not None and not context.residents:
+                entry["status"] = "no demo tenants to sign in"
+            else:
+                entry["status"] = "measured"
         elif "postcode" in how and not postcode:
             entry["status"] = "no demo addresses to search"
         else:
@@ -226,10 +313,8 @@ def plan(endpoints: dict, postcode: str | None) -> list[dict]:
     return parts
 
 
-def measure(db_kind: str, args: argparse.Namespace) -> dict:
-    workdir = Path(tempfile.mkdtemp(prefix=f"portal-load-{db_kind}-"))
-    database = Database(db_kind, args.pg_url, workdir)
-    database.create()
+def bench_env(database: Database, workdir: Path, base: str, redis_url: str) -> dict[str, str]:
+    """The bench app's settings (PORTAL_* variables; see docs/performance.md)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
     env.update(
         {
@@ -237,21 +322,38 @@ def measure(db_kind: str, args: argparse.Namespace) -> dict:
             "PORTAL_SECRET_KEY": secrets.token_urlsafe(32),
             "PORTAL_INSTANCE_PATH": str(workdir / "instance"),
             "PORTAL_DATABASE_URL": database.url,
+            "PORTAL_BASE_URL": base,  # the sandbox gateway sends the payer back here
             "PORTAL_EMBEDDED_WORKER": "false",
             "PORTAL_LOG_LEVEL": "INFO",
+            # The webhook endpoint answers only when a secret is set; the sandbox gateway stays
+            # in use because no Stripe secret key is set.
+            "PORTAL_STRIPE_WEBHOOK_SECRET": "whsec_" + secrets.token_hex(24),
+            # The limits count per client address and account, and all of the load comes from
+            # one loopback address and three demo tenants: with them on, the portal would
+            # rightly refuse the run within seconds (e.g. 30 bookings an hour per address).
+            "PORTAL_RATELIMIT_ENABLED": "false",
             "PYTHONPATH": str(ROOT),
         }
     )
-    redis_url = args.redis_url if db_kind == "postgres" else ""
     if redis_url:
         env["PORTAL_REDIS_URL"] = redis_url
+    return env
+
+
+def measure(db_kind: str, args: argparse.Namespace) -> dict:
+    workdir = Path(tempfile.mkdtemp(prefix=f"portal-load-{db_kind}-"))
+    database = Database(db_kind, args.pg_url, workdir)
+    database.create()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    redis_url = args.redis_url if db_kind == "postgres" else ""
+    env = bench_env(database, workdir, base, redis_url)
     log_path = workdir / "gunicorn.log"
     server = None
     try:
         print(f"[{db_kind}] migrating and loading the demo council into {database.url}")
         run([str(BIN / "flask"), "--app", "portal", "db", "upgrade"], env)
         run([str(BIN / "flask"), "--app", "portal", "demo", "load"], env)
-        port = free_port()
         with open(log_path, "wb") as log:
             server = subprocess.Popen(
                 [
@@ -269,7 +371,6 @@ def measure(db_kind: str, args: argparse.Namespace) -> dict:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -280,10 +381,11 @@ def measure(db_kind: str, args: argparse.Namespace) -> dict:
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise SystemExit(f"gunicorn did not start:\n{log_path.read_text()[-3000:]}")
                 time.sleep(0.3)
-        parts = plan(endpoints, database.first_postcode())
+        context = database.journey_context(env["PORTAL_STRIPE_WEBHOOK_SECRET"])
+        parts = plan(endpoints, database.first_postcode(), context)
         results: dict = {"hello": None, "parts": parts, "mixed": None}
 
-        def bench(path: str, method: str = "GET", paths: str = "") -> dict:
+        def bench(path: str, method: str = "GET", paths: str = "", seconds: int = 0) -> dict:
             extra = {"WRK_METHOD": method}
             if method == "POST":
                 extra.update({"WRK_BODY": "x=1", "WRK_CTYPE": "application/x-www-form-urlencoded"})
@@ -291,14 +393,15 @@ def measure(db_kind: str, args: argparse.Namespace) -> dict:
                 extra["WRK_PATHS"] = paths
             # a short warm-up, then the measured run
             wrk(base + path, 1, args.connections, extra)
-            return wrk(base + path, args.seconds, args.connections, extra)
+            return wrk(base + path, seconds or args.seconds, args.connections, extra)
 
         # The machine may be shared, so its speed drifts: hello is measured right before each
         # part, and each part is compared with the hello run next to it.
         hello_runs = []
         for part in parts:
-            if part["status"] != "measured":
-                print(f"[{db_kind}] {part['part']}: {part['status']}")
+            if part["status"] != "measured" or part["kind"] == "journey":
+                if part["status"] != "measured":
+                    print(f"[{db_kind}] {part['part']}: {part['status']}")
                 continue
             part["hello"] = bench("/_bench/hello")
             hello_runs.append(part["hello"])
@@ -310,13 +413,67 @@ def measure(db_kind: str, args: argparse.Namespace) -> dict:
             )
         results["hello"] = max(hello_runs, key=lambda r: r["rps"])
         results["hello_runs"] = [h["rps"] for h in hello_runs]
-        measured = [p for p in parts if p["status"] == "measured"]
+
+        # Journeys: --connections clients each, signed in once where the journey needs it
+        # (outside the timed window), then a one-second warm-up and the measured run.
+        journeys = [p for p in parts if p["kind"] == "journey" and p["status"] == "measured"]
+        prepared = {}
+        for part in journeys:
+            journey = JOURNEY_BY_PART[part["part"]]
+            try:
+                clients = prepare_clients(base, journey, context, args.connections, Recorder())
+            except (JourneyError, OSError) as exc:
+                part["status"] = f"could not set up its clients: {exc}"
+                print(f"[{db_kind}] {part['part']}: {part['status']}")
+                continue
+            prepared[part["part"]] = clients
+            drive(journey, context, clients, 1, Recorder())
+            recorder = Recorder()
+            for client in clients:
+                client.recorder = recorder
+            part["result"] = drive(journey, context, clients, args.seconds, recorder)
+            r = part["result"]
+            print(
+                f"[{db_kind}] {part['part']}: {r['journeys']['completed']} journeys "
+                f"({r['journeys']['per_second']}/s, p95 {r['journeys']['p95_ms']} ms); "
+                f"{r['step']['name']} {r['step']['rps']} req/s, p95 {r['step']['p95_ms']} ms; "
+                f"all POSTs p95 {r['posts']['p95_ms']} ms; 5xx {r['s5xx']}; "
+                f"failed {r['failed_journeys']} {r['failures']}"
+            )
+
+        # Mixed: wrk cycles through every measured single-request part while one client of each
+        # journey runs its journey, all at once for the same number of seconds.
+        measured = [p for p in parts if p["status"] == "measured" and p["kind"] != "journey"]
         mixed_paths = " ".join(
             (f"POST:{p['path']}" if p["method"] == "POST" else p["path"]) for p in measured
         )
+        mixed_journeys: dict[str, dict] = {}
+
+        def mixed_journey(part: dict) -> None:
+            journey = JOURNEY_BY_PART[part["part"]]
+            recorder = Recorder()
+            clients = prepared[part["part"]][:1]
+            clients[0].recorder = recorder
+            mixed_journeys[part["part"]] = drive(
+                journey, context, clients, args.seconds + 1, recorder
+            )
+
+        journeys = [p for p in journeys if p["status"] == "measured"]
+        threads = [threading.Thread(target=mixed_journey, args=(p,)) for p in journeys]
+        for thread in threads:
+            thread.start()
         results["mixed"] = bench("/", paths=mixed_paths)
+        for thread in threads:
+            thread.join()
         results["mixed_parts"] = [p["part"] for p in measured]
+        results["mixed_journeys"] = mixed_journeys
         print(f"[{db_kind}] mixed: {results['mixed']}")
+        for name, r in mixed_journeys.items():
+            print(
+                f"[{db_kind}] mixed, {name}: {r['journeys']['completed']} journeys, "
+                f"{r['step']['name']} p95 {r['step']['p95_ms']} ms, 5xx {r['s5xx']}, "
+                f"failed {r['failed_journeys']} {r['failures']}"
+            )
     finally:
         if server is not None and server.poll() is None:
             server.send_signal(signal.SIGTERM)
@@ -341,8 +498,8 @@ def verdicts(results: dict) -> list[tuple[str, bool, str]]:
         r = part.get("result")
         if not r:
             continue
-        hello = part["hello"]["rps"]
         if part["kind"] in ("page", "search"):
+            hello = part["hello"]["rps"]
             checks.append(
                 (
                     f"{part['part']}: p95 ≤ {PAGE_P95_MS:g} ms",
@@ -358,17 +515,35 @@ def verdicts(results: dict) -> list[tuple[str, bool, str]]:
                     f"{share:.0%} ({r['rps']} of hello's {hello} just before)",
                 )
             )
-        if part["kind"] == "post":
+        if part["kind"] == "journey":
+            journey = JOURNEY_BY_PART[part["part"]]
+            if journey.budget == "form_post":
+                checks.append(
+                    (
+                        f"{part['part']}: every POST p95 ≤ {FORM_POST_P95_MS:g} ms",
+                        r["posts"]["p95_ms"] <= FORM_POST_P95_MS,
+                        f"{r['posts']['p95_ms']} ms over {r['posts']['requests']} POSTs "
+                        f"({r['step']['name']} {r['step']['p95_ms']} ms)",
+                    )
+                )
             checks.append(
                 (
-                    f"{part['part']}: p95 ≤ {FORM_POST_P95_MS:g} ms",
-                    r["p95_ms"] <= FORM_POST_P95_MS,
-                    f"{r['p95_ms']} ms",
+                    f"{part['part']}: every journey completed",
+                    r["failed_journeys"] == 0 and r["journeys"]["completed"] > 0,
+                    f"{r['journeys']['completed']} completed, {r['failed_journeys']} failed",
                 )
             )
+    mixed_journeys = list(results.get("mixed_journeys", {}).values())
+    failed = sum(r["failed_journeys"] for r in mixed_journeys)
+    if mixed_journeys:
+        checks.append(("mixed: every journey completed", failed == 0, f"{failed} failed"))
     runs = [p["result"] for p in results["parts"] if p.get("result")] + [results["mixed"]]
-    five = sum(r["s5xx"] for r in runs) + results["server_log"]["status_5xx"]
-    checks.append(("zero 5xx (wrk and the server log)", five == 0, str(five)))
+    five = (
+        sum(r["s5xx"] for r in runs)
+        + sum(r["s5xx"] for r in mixed_journeys)
+        + results["server_log"]["status_5xx"]
+    )
+    checks.append(("zero 5xx (wrk, the journey clients and the server log)", five == 0, str(five)))
     locked = results["server_log"]["database_is_locked"]
     checks.append(('zero "database is locked" in the server log', locked == 0, str(locked)))
     return checks
@@ -381,11 +556,32 @@ def render_section(all_results: dict) -> str:
         "`python benchmarks/load/run.py --db sqlite` and `--db postgres` (one command each; "
         "re-run them after new slices land: each workload part runs when its endpoint exists). "
         "Two gunicorn sync workers serve `benchmarks/load/wsgi_bench.py` (the portal plus a bare "
-        "`/_bench/hello` route and a minimal transactional POST) on loopback; wrk (1 thread, "
-        "the same connections and seconds for every part) measures each part alone, then all "
-        "parts mixed. The database is fresh: migrations plus `flask demo load`. Request logs are "
-        "on (JSON, INFO), as in production. The server log is searched for 5xx and "
-        '"database is locked" afterwards.',
+        "`/_bench/hello` route and a minimal transactional POST) on loopback. The database is "
+        "fresh: migrations plus `flask demo load`. Request logs are on (JSON, INFO), as in "
+        "production.",
+        "",
+        "- **Single requests** (public pages, searches, the health check, the transactional "
+        "POST): wrk (1 thread, the same connections and seconds for every part) measures each "
+        "part alone, with the bare hello route measured the same way just before it.",
+        "- **Journeys** (forms, payments, the webhook, repair booking, alert sign-up): "
+        "`benchmarks/load/journeys.py` drives each like a browser, as many clients as wrk has "
+        "connections, for the same seconds: it reads each page's CSRF token, posts the form, "
+        "follows the redirects, uploads the photo as multipart data, signs in for real once per "
+        "client (repairs), signs webhook events with the `stripe` library against the bench's "
+        "webhook secret, and reads the alert's confirmation link from the queued email. It "
+        "times every request, the measured POST step and the whole journey.",
+        "- **Mixed**: wrk cycles through every single-request part while one client of each "
+        "journey runs it, all at once.",
+        '- Afterwards the server log is searched for 5xx and "database is locked".',
+        "",
+        "Bench-only settings: `PORTAL_RATELIMIT_ENABLED=false` (the limits count per client "
+        "address and account, and all of this load comes from one loopback address and three "
+        "demo tenants, so the portal would rightly refuse it within seconds; the limits' own "
+        "tests are in `tests/accounts` and `tests/reliability`), `PORTAL_STRIPE_WEBHOOK_SECRET` "
+        "(a random secret per run; the sandbox gateway stays in use because no Stripe key is "
+        "set), `PORTAL_BASE_URL` (the bench's own address, where the sandbox gateway sends the "
+        "payer back). The journey clients are Python threads on the same machine as the "
+        "server, so their own CPU time is part of what they measure.",
         "",
     ]
     for db_kind, results in sorted(all_results.items()):
@@ -397,7 +593,15 @@ def render_section(all_results: dict) -> str:
             f"(`free -h` total), Python {m['python']}; load average before the run "
             f"{m['load_before']} (the machine is shared). {results['connections']} connections, "
             f"{results['seconds']} s per part."
-            + (" Redis for rate limits and the queue." if results.get("redis") else ""),
+            + (
+                (
+                    " Redis for rate limits and the queue."
+                    if results.get("ratelimit_enabled", True)  # runs before journeys had them on
+                    else " Redis for the job queue."
+                )
+                if results.get("redis")
+                else ""
+            ),
             "",
             "| part | request | req/s | hello req/s just before | share | p50 ms | p95 ms | p99 ms | 5xx |",
             "|---|---|---:|---:|---:|---:|---:|---:|---:|",
@@ -409,7 +613,7 @@ def render_section(all_results: dict) -> str:
         )
         for part in results["parts"]:
             r = part.get("result")
-            if r:
+            if r and part["kind"] != "journey":
                 hello = (part.get("hello") or results["hello"])["rps"]
                 lines.append(
                     f"| {part['part']} | `{part['method']} {part['path']}` | {r['rps']} | "
@@ -417,10 +621,43 @@ def render_section(all_results: dict) -> str:
                     f"{r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} | {r['s5xx']} |"
                 )
         x = results["mixed"]
-        lines.append(
-            f"| **mixed** (all measured parts in turn) | | {x['rps']} | | | {x['p50_ms']} | "
-            f"{x['p95_ms']} | {x['p99_ms']} | {x['s5xx']} |"
+        label = (
+            "all single-request parts in turn, with the journeys below running"
+            if results.get("mixed_journeys")
+            else "all measured parts in turn"
         )
+        lines.append(
+            f"| **mixed** ({label}) "
+            f"| | {x['rps']} | | | {x['p50_ms']} | {x['p95_ms']} | {x['p99_ms']} | {x['s5xx']} |"
+        )
+        journeys = [p for p in results["parts"] if p["kind"] == "journey" and p.get("result")]
+        if journeys:
+            lines += [
+                "",
+                "Journeys (step: the measured POST; POSTs: every POST of the journey; journey: "
+                "first request to last, redirects followed):",
+                "",
+                "| part | step | step req/s | step p50 / p95 / p99 ms | POSTs p95 ms | "
+                "journeys/s | journey p50 / p95 ms | requests/s | 5xx | failed |",
+                "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+            ]
+            for part in journeys:
+                r = part["result"]
+                st, jn = r["step"], r["journeys"]
+                lines.append(
+                    f"| {part['part']} | {st['name']} | {st['rps']} | "
+                    f"{st['p50_ms']} / {st['p95_ms']} / {st['p99_ms']} | {r['posts']['p95_ms']} | "
+                    f"{jn['per_second']} | {jn['p50_ms']} / {jn['p95_ms']} | {r['rps']} | "
+                    f"{r['s5xx']} | {r['failed_journeys']} |"
+                )
+            for name, r in results.get("mixed_journeys", {}).items():
+                st, jn = r["step"], r["journeys"]
+                lines.append(
+                    f"| {name} (**mixed**, 1 client) | {st['name']} | {st['rps']} | "
+                    f"{st['p50_ms']} / {st['p95_ms']} / {st['p99_ms']} | {r['posts']['p95_ms']} | "
+                    f"{jn['per_second']} | {jn['p50_ms']} / {jn['p95_ms']} | {r['rps']} | "
+                    f"{r['s5xx']} | {r['failed_journeys']} |"
+                )
         lines += ["", "Not measured in this run:", ""]
         skipped = [p for p in results["parts"] if p["status"] != "measured"]
         lines += [f"- {p['part']} (`{p['endpoint']}`): {p['status']}" for p in skipped] or [
@@ -455,7 +692,7 @@ def write_docs() -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--db", choices=["sqlite", "postgres"], required=True)
+    parser.add_argument("--db", choices=["sqlite", "postgres"])
     parser.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument(
         "--redis-url",
@@ -465,11 +702,20 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/performance.md")
+    parser.add_argument(
+        "--write-docs",
+        action="store_true",
+        help="measure nothing: rewrite the Load test section from the results files present",
+    )
     args = parser.parse_args()
+    if args.write_docs:
+        write_docs()
+        return 0
+    if not args.db:
+        parser.error("--db is required (or --write-docs)")
     if not shutil.which("wrk"):
         print("wrk is not installed: apt-get install -y wrk", file=sys.stderr)
         return 2
-    sys.path.insert(0, str(ROOT))
     machine_info = machine()
     results = measure(args.db, args)
     results.update(
@@ -479,6 +725,7 @@ def main() -> int:
             "seconds": args.seconds,
             "connections": args.connections,
             "redis": bool(args.redis_url) and args.db == "postgres",
+            "ratelimit_enabled": False,  # see bench_env
         }
     )
     results["verdicts"] = verdicts(results)

@@ -342,6 +342,9 @@ def submit(slug: str):
         select(FormSubmission).where(FormSubmission.idempotency_key == token)
     )
     if existing is not None and token in session.get(DRAFTS_KEY, {}).values():
+        # Pressed again, perhaps because the first response was lost with its cookie: this
+        # browser may still see the confirmation it has not had yet.
+        _remember_done(existing.reference)
         return redirect(_after_submit(existing), 303)
     draft = _draft_or_start(form)
     if draft.token != token:
@@ -374,10 +377,15 @@ def submit(slug: str):
         if existing is None:
             raise
         submission = existing
-    done = list(session.get(DONE_KEY, []))[-20:]
-    done.append(submission.reference)
-    session[DONE_KEY] = done
+    _remember_done(submission.reference)
     return redirect(_after_submit(submission), 303)
+
+
+def _remember_done(reference: str) -> None:
+    """This browser submitted `reference`: it may see the confirmation and the progress page."""
+    done = [r for r in session.get(DONE_KEY, []) if r != reference][-20:]
+    done.append(reference)
+    session[DONE_KEY] = done
 
 
 def _after_submit(submission: FormSubmission) -> str:

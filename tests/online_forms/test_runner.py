@@ -64,6 +64,37 @@ def test_submit_twice_saves_once(demo, runner_for):
         assert db.session.scalar(select(func.count()).select_from(ServiceTransaction)) == 1
 
 
+def test_submit_again_after_a_lost_response_shows_the_confirmation(demo, runner_for):
+    """The submission was saved but its response never arrived (the connection dropped, the
+    server process died): the browser still has the session from before the submit. Pressing
+    Submit again must lead to the confirmation with the reference, not to "Page not found"."""
+    runner = runner_for("report-missed-bin")
+    url = runner.start()
+    url = runner.answer(url, ADDRESS)
+    url = runner.answer(url, {"bin": "recycling"})
+    url = runner.answer(url, {"out_by_7": "yes"})
+    url = runner.answer(
+        url, {"missed_on-day": "3", "missed_on-month": "3", "missed_on-year": "2026"}
+    )
+    url = runner.answer(url, {"details": ""})
+    runner.answer(url, {"name": "Ada Resident", "phone": ""})
+    check = runner.client.get("/forms/report-missed-bin/check").get_data(as_text=True)
+    before = runner.client.get_cookie("session").value
+    runner.submit()
+    runner.client.set_cookie("session", before)  # the response (and its cookie) was lost
+    again = runner.client.post(
+        "/forms/report-missed-bin/submit",
+        data={"csrf_token": runner._csrf(check), "token": runner.token},
+    )
+    assert again.status_code == 303 and "/done/" in again.headers["Location"]
+    done = runner.client.get(again.headers["Location"])
+    assert done.status_code == 200
+    with demo.app_context():
+        submission = db.session.scalar(select(FormSubmission))
+        assert db.session.scalar(select(func.count()).select_from(FormSubmission)) == 1
+    assert submission.reference in done.get_data(as_text=True)
+
+
 def test_branch_to_exit_page(demo, runner_for):
     runner = runner_for("report-missed-bin")
     url = runner.start()
