@@ -56,6 +56,15 @@ def clear(name: str, app: Flask | None = None) -> None:
         _store(app, name).clear()
 
 
+def clear_all(app: Flask | None = None) -> None:
+    """Empty every page cache of this worker (e.g. when something shown on every page changes)."""
+    app = app or (current_app._get_current_object() if has_app_context() else None)  # type: ignore[attr-defined]
+    if app is not None:
+        for key, store in app.extensions.items():
+            if key.endswith("_page_cache"):
+                store.clear()
+
+
 def _cacheable() -> bool:
     if request.method != "GET" or current_user.is_authenticated:
         return False

@@ -1,7 +1,7 @@
 """The A–Z's public pages in the shared anonymous-visitor microcache (`portal/common/page_cache`).
 
 A commit that changes a service, an interaction, a portal delivery or an alert empties this
-worker's A–Z cache (and its cached alert banners) at once.
+worker's cached alert banners and its page caches at once (every cached page shows the banners).
 """
 
 from __future__ import annotations
@@ -22,11 +22,12 @@ def _models() -> tuple[type, ...]:
     return (Service, Interaction, PortalDelivery, SiteAlert)
 
 
-def _forget_banners() -> None:
+def _after_change() -> None:
     current_app.extensions.get("council_services_banner_cache", {})["at"] = -1e9
+    page_cache.clear_all()
 
 
-page_cache.watch(NAME, _models, on_clear=_forget_banners)
+page_cache.watch(NAME, _models, on_clear=_after_change)
 
 
 def cached_page(render: Callable[[], str]) -> str:

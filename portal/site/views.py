@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, url_for
+from collections.abc import Callable
+
+from flask import Blueprint, current_app, render_template, url_for
 from werkzeug.routing import BuildError
+
+from portal.common import page_cache
 
 bp = Blueprint("site", __name__)
 
@@ -41,8 +45,18 @@ def _links(entries: list[tuple[str, str, dict]]) -> list[tuple[str, str]]:
     return links
 
 
+def _cached(render: Callable[[], str]) -> str:
+    """An information page from this worker's anonymous-visitor cache, else rendered."""
+    ttl = current_app.config["PORTAL"].services_page_cache_seconds
+    return page_cache.cached_page("site", ttl, render)
+
+
 @bp.get("/")
 def home():
+    return _cached(_home)
+
+
+def _home() -> str:
     life_events = _links(
         [(label, "council_services.life_event", {"slug": slug}) for label, slug in LIFE_EVENTS]
     )
@@ -51,19 +65,19 @@ def home():
 
 @bp.get("/accessibility")
 def accessibility():
-    return render_template("site/accessibility.html")
+    return _cached(lambda: render_template("site/accessibility.html"))
 
 
 @bp.get("/privacy")
 def privacy():
-    return render_template("site/privacy.html")
+    return _cached(lambda: render_template("site/privacy.html"))
 
 
 @bp.get("/cookies")
 def cookies():
-    return render_template("site/cookies.html")
+    return _cached(lambda: render_template("site/cookies.html"))
 
 
 @bp.get("/contact")
 def contact():
-    return render_template("site/contact.html")
+    return _cached(lambda: render_template("site/contact.html"))
