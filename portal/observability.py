@@ -65,17 +65,18 @@ def init_job_logging(huey: Any) -> None:
     if getattr(huey, "_portal_job_logging", False):
         return
     huey._portal_job_logging = True
-    started: dict[str, float] = {}
 
     @huey.signal()
     def _on_job_signal(signal: str, task: Any, *args: Any) -> None:
+        # The start time travels on the task object, which Huey passes to every signal of one
+        # execution: a retried or re-enqueued task keeps its id, so an id is not enough.
         if signal == signals.SIGNAL_EXECUTING:
-            started[task.id] = time.perf_counter()
+            task._portal_started = time.perf_counter()
             return
         outcome = _JOB_OUTCOMES.get(signal)
         if outcome is None:
             return
-        began = started.pop(task.id, None)
+        began = getattr(task, "_portal_started", None)
         record: dict[str, Any] = {
             "event": "job",
             "job": task.name,

@@ -82,17 +82,32 @@ def test_static_assets_have_hashed_names_and_long_lived_caching(app, browser):
 
 
 def test_hashed_url_changes_with_the_content(app, tmp_path):
+    import os
+
     from portal.templating import asset_url
 
     static = tmp_path / "static"
     (static / "js").mkdir(parents=True)
-    (static / "js" / "x.js").write_text("one")
     app.static_folder = str(static)
+
+    def deploy(content: str, mtime: int) -> None:
+        (static / "js" / "x.js").write_text(content)
+        os.utime(static / "js" / "x.js", (mtime, mtime))  # a new mtime, as a deploy would give
+
+    deploy("one", 1)
     with app.test_request_context():
         first = asset_url("js/x.js")
-        (static / "js" / "x.js").write_text("two!")
-        import os
-
-        os.utime(static / "js" / "x.js", (1, 1))  # a new mtime, as a deploy would give
+        deploy("two!", 2)
+        # A running worker keeps the URL it worked out: files change only with a deployment,
+        # which starts new workers.
+        assert asset_url("js/x.js") == first
+    app.extensions["portal_asset_urls"].clear()  # a new worker
+    with app.test_request_context():
         second = asset_url("js/x.js")
     assert first != second and first.endswith("/js/x.js") and second.endswith("/js/x.js")
+    # In debug mode an edited file gets its new URL at once.
+    app.debug = True
+    with app.test_request_context():
+        deploy("three", 3)
+        third = asset_url("js/x.js")
+    assert third not in (first, second)
