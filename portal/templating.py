@@ -21,6 +21,8 @@ from flask_login import current_user
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import BuildError
 
+from portal.common import clock
+
 assets_bp = Blueprint("assets", __name__)
 ONE_YEAR = 365 * 24 * 3600
 
@@ -142,6 +144,10 @@ def init_app(app: Flask) -> None:
     app.extensions.setdefault("portal_site_banner_providers", [])
     app.register_blueprint(assets_bp)
     app.jinja_env.filters["error_item"] = error_item
+    # Stored datetimes are UTC: `value|uk_time` is the same instant in UK local time (for
+    # strftime), `value|uk_date` the UK calendar date it fell on.
+    app.jinja_env.filters["uk_time"] = clock.to_uk
+    app.jinja_env.filters["uk_date"] = clock.uk_date
     app.jinja_env.globals.update(
         council=council,
         asset_url=asset_url,

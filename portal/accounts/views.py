@@ -38,6 +38,7 @@ from portal.accounts.models import AccountToken, User
 from portal.accounts.passwords import verify_password
 from portal.accounts.sessions import end_current_session, revoke_sessions, start_session
 from portal.common.audit import record_audit
+from portal.common.clock import uk_today
 from portal.common.models import utcnow
 from portal.extensions import db
 
@@ -401,7 +402,7 @@ def download_data():
     user = db.session.get(User, current_user.id)
     body = json.dumps(services.export_personal_data(user), indent=2, default=str)
     response = Response(body, mimetype="application/json")
-    stamp = utcnow().strftime("%Y-%m-%d")
+    stamp = uk_today().isoformat()
     response.headers["Content-Disposition"] = f'attachment; filename="my-council-data-{stamp}.json"'
     return response
 

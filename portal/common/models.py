@@ -3,7 +3,7 @@ and single-use submission tokens."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import (
     JSON,
@@ -18,11 +18,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from portal.common import clock
 from portal.extensions import db
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """The current instant in UTC, as stored in every datetime column (see `common/clock.py`)."""
+    return clock.utc_now()
 
 
 class AuditEvent(db.Model):

@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from portal.accounts.models import User, UserRole
+from portal.common.clock import uk_today
 from portal.council_services.models import Interaction, Service
 from portal.council_services.services import set_initial, slugify
 from portal.extensions import db
@@ -137,7 +138,7 @@ def _staff_user(email: str, name: str, role: str) -> User:
 
 def load_demo_catalogue() -> list[str]:
     """Create the demo services that are missing (idempotent: existing LGSL numbers are left)."""
-    today = date.today()
+    today = uk_today()
     editor = _staff_user("editor@castlebrook.example", "Eve Editor", "editor")
     existing = set(db.session.scalars(select(Service.lgsl).where(Service.lgsl.is_not(None))))
     created = 0

@@ -17,6 +17,7 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 from sqlalchemy import and_, case, exists, func, or_, select, text
 
+from portal.common.clock import uk_today
 from portal.common.models import PortalDelivery, utcnow
 from portal.council_services.models import (
     LGIL_TYPES,
@@ -478,7 +479,7 @@ def set_initial(service: Service) -> None:
 
 
 def services_needing_review(today: date | None = None) -> list[Service]:
-    today = today or datetime.now(UTC).date()
+    today = today or uk_today()
     return list(
         db.session.scalars(
             select(Service)

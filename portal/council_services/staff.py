@@ -11,6 +11,7 @@ from sqlalchemy import or_, select
 from portal.accounts.authz import role_required, staff_required
 from portal.accounts.models import User, UserRole
 from portal.common.audit import record_audit
+from portal.common.clock import uk_today
 from portal.council_services import services as svc
 from portal.council_services.forms import AlertForm, NoticeForm, ServiceForm, parse_links
 from portal.council_services.models import (
@@ -137,7 +138,7 @@ def new():
     form = ServiceForm()
     form.owner_id.choices = _owner_choices()
     if request.method == "GET":
-        form.review_due.data = date.today() + timedelta(days=365)
+        form.review_due.data = uk_today() + timedelta(days=365)
     if form.is_submitted() and _valid(form, None):
         service = Service(slug=svc.unique_slug(form.name.data), published=False)
         _fill(service, form)
@@ -220,7 +221,7 @@ def publish(service_id: int):
     make_public = request.form.get("action") == "publish"
     service.published = make_public
     if make_public and service.last_reviewed is None:
-        service.last_reviewed = date.today()
+        service.last_reviewed = uk_today()
     svc.record_version(service, "published" if make_public else "unpublished", before, current_user)
     db.session.commit()
     flash(f"{service.name} {'published' if make_public else 'unpublished'}", "success")
@@ -232,8 +233,8 @@ def publish(service_id: int):
 def reviewed(service_id: int):
     service = _service_for_edit(service_id)
     before = svc.service_state(service)
-    service.last_reviewed = date.today()
-    service.review_due = date.today() + timedelta(days=365)
+    service.last_reviewed = uk_today()
+    service.review_due = uk_today() + timedelta(days=365)
     svc.record_version(service, "reviewed", before, current_user)
     db.session.commit()
     flash(
@@ -277,7 +278,7 @@ def _read_interactions(form) -> tuple[dict[int, dict], list[tuple[str, str]]]:  
     """Validate the posted register rows; returns (rows by LGIL, page errors)."""
     rows: dict[int, dict] = {}
     errors: list[tuple[str, str]] = []
-    today = date.today()
+    today = uk_today()
     for lgil, label in LGIL_TYPES.items():
         p = f"lgil-{lgil}"
         state = form.get(f"{p}-state", "none")
@@ -430,7 +431,7 @@ def snapshot():
 @role_required("editor", "manager")
 def export_csv():
     body = svc.return_csv()
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d")
+    stamp = uk_today().isoformat()
     return Response(
         body,
         mimetype="text/csv",

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from portal.accounts.models import User, UserRole
+from portal.common.clock import uk_today
 from portal.extensions import db
 from portal.online_forms import services
 from portal.online_forms.models import OFFICES, OfficeMember, OnlineForm
@@ -46,7 +47,7 @@ CONTACT = page(
 
 
 def demo_forms() -> list[dict]:
-    today = date.today()
+    today = uk_today()
     return [
         {
             "slug": "report-missed-bin",

@@ -14,6 +14,7 @@ from xml.etree import ElementTree as ET
 from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import select
 
+from portal.common.clock import uk_today
 from portal.common.gazetteer.geography import COUNCIL_AREA
 from portal.common.gazetteer.services import get_address
 from portal.common.models import utcnow
@@ -325,7 +326,7 @@ def create_request():
         status=FormSubmission.RECEIVED,
         submitted_at=utcnow(),
         updated_at=utcnow(),
-        due_on=services.working_days_after(utcnow().date(), form.response_days),
+        due_on=services.working_days_after(uk_today(), form.response_days),
         address_text=location.get("text"),
         latitude=location.get("lat"),
         longitude=location.get("lng"),

@@ -14,6 +14,7 @@ from flask import current_app, has_request_context, url_for
 from sqlalchemy import func, select
 
 from portal.common.audit import record_audit
+from portal.common.clock import uk_date, uk_today
 from portal.common.delivery import set_portal_delivery
 from portal.common.models import utcnow
 from portal.common.outbox import queue_email
@@ -153,7 +154,7 @@ def definition_problems(definition: dict) -> list[str]:
 
 
 def is_open(form: OnlineForm, today: date | None = None) -> bool:
-    today = today or date.today()
+    today = today or uk_today()
     if form.status != OnlineForm.LIVE or form.live_version is None:
         return False
     if form.opens_on and today < form.opens_on:
@@ -385,7 +386,7 @@ def submit(draft: FormDraft, email: str | None) -> FormSubmission:
     keep = {q["id"] for p in visited for q in p.get("questions", [])}
     answers = {k: v for k, v in draft.answers.items() if k in keep}
     channel, _staff = current_channel()
-    today = date.today()
+    today = uk_today()
     submission = FormSubmission(
         reference=new_reference("FS", _exists),
         idempotency_key=draft.token,
@@ -521,7 +522,7 @@ def can_handle(user: Any, submission: FormSubmission) -> bool:
 
 
 def is_overdue(submission: FormSubmission, today: date | None = None) -> bool:
-    today = today or date.today()
+    today = today or uk_today()
     return bool(
         submission.status in FormSubmission.OPEN and submission.due_on and submission.due_on < today
     )
@@ -617,7 +618,7 @@ def digest_for_office(office: str, now: datetime | None = None) -> tuple[list, l
             select(FormSubmission).where(
                 FormSubmission.office == office,
                 FormSubmission.status.in_(FormSubmission.OPEN),
-                FormSubmission.due_on < now.date(),
+                FormSubmission.due_on < uk_date(now),
             )
         )
     )

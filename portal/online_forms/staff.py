@@ -6,7 +6,7 @@ import csv
 import io
 import re
 import secrets
-from datetime import date, datetime
+from datetime import date, timedelta
 
 from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from flask_login import current_user
@@ -15,6 +15,7 @@ from sqlalchemy import or_, select
 from portal.accounts.authz import role_required
 from portal.accounts.models import User, UserRole
 from portal.common.audit import record_audit
+from portal.common.clock import to_uk, uk_day_start, uk_today
 from portal.common.models import utcnow
 from portal.extensions import db
 from portal.online_forms import services
@@ -615,7 +616,7 @@ def metrics(form_id: int):
         online_form=form,
         m=services.metrics(form),
         counts=services.consultation_counts(form) if form.is_consultation else [],
-        today=date.today(),
+        today=uk_today(),
     )
 
 
@@ -623,7 +624,7 @@ def metrics(form_id: int):
 @editor_required
 def publish_summary(form_id: int):
     form = _form(form_id)
-    if not form.is_consultation or not form.closes_on or form.closes_on >= date.today():
+    if not form.is_consultation or not form.closes_on or form.closes_on >= uk_today():
         flash("You can publish results once the consultation has closed.", "success")
     else:
         services.publish_summary(form, (request.form.get("summary") or "").strip())
@@ -733,15 +734,16 @@ def inbox():
             except ValueError:
                 errors.append((f"#{name}", f"{label} must be a real date, like 2026-03-31"))
                 continue
-            edge = datetime.combine(day, datetime.min.time() if op == "ge" else datetime.max.time())
+            # Whole UK days: from the start of `from` up to the start of the day after `to`.
+            edge = uk_day_start(day if op == "ge" else day + timedelta(days=1))
             query = query.where(
                 FormSubmission.submitted_at >= edge
                 if op == "ge"
-                else FormSubmission.submitted_at <= edge
+                else FormSubmission.submitted_at < edge
             )
     if args.get("overdue") == "yes":
         query = query.where(
-            FormSubmission.status.in_(FormSubmission.OPEN), FormSubmission.due_on < date.today()
+            FormSubmission.status.in_(FormSubmission.OPEN), FormSubmission.due_on < uk_today()
         )
     if args.get("mine") == "yes":
         query = query.where(FormSubmission.assigned_to_id == current_user.id)
@@ -931,7 +933,7 @@ def export(form_id: int):
             )
         row = [
             item.reference,
-            item.submitted_at.strftime("%Y-%m-%d %H:%M"),
+            to_uk(item.submitted_at).strftime("%Y-%m-%d %H:%M"),
             item.status_label,
             item.channel,
             item.email or "",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import (
     Blueprint,
     abort,
@@ -20,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from portal.common import storage
+from portal.common.clock import uk_today
 from portal.extensions import db, limiter
 from portal.online_forms import services
 from portal.online_forms.models import (
@@ -111,7 +110,7 @@ def start(slug: str):
         definition=version.definition,
         intro=render_markdown(version.definition.get("intro")),
         is_open=services.is_open(form),
-        today=date.today(),
+        today=uk_today(),
         draft=_current_draft(form),
     )
 
@@ -554,7 +553,7 @@ def consultations():
         .where(OnlineForm.is_consultation.is_(True), OnlineForm.status != OnlineForm.DRAFT)
         .order_by(OnlineForm.closes_on.desc())
     ).all()
-    today = date.today()
+    today = uk_today()
     open_forms = [f for f in forms if services.is_open(f, today)]
     closed = [f for f in forms if f.closes_on and f.closes_on < today]
     return render_page(

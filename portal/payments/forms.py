@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSelect, GovTextArea, GovTextInput
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
+from portal.common.clock import uk_today
 from portal.payments.bills import BILL_TYPES
 from portal.payments.models import STATE_LABELS
 
@@ -110,7 +109,7 @@ class SandboxCardForm(FlaskForm):
             raise ValidationError("Enter the expiry date like 04/30") from None
         if not 1 <= month <= 12 or len(year_text) not in (2, 4):
             raise ValidationError("Enter the expiry date like 04/30")
-        today = date.today()
+        today = uk_today()
         if (year, month) < (today.year, today.month):
             raise ValidationError("The card has expired: use a card with a future expiry date")
 

@@ -7,11 +7,12 @@ data the same every time, and a second run adds nothing.
 from __future__ import annotations
 
 import random
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, insert, select
 
 from portal.accounts.models import User
+from portal.common.clock import uk_today
 from portal.common.models import Address, utcnow
 from portal.extensions import db
 from portal.planning import services
@@ -136,7 +137,7 @@ def load_demo_planning() -> list[str]:
     if not addresses:
         return ["no gazetteer addresses: load the gazetteer first"]
     rng = random.Random(8008)
-    today = date.today()
+    today = uk_today()
     now = utcnow()
     rows = []
     for n in range(DEMO_COUNT):

@@ -18,6 +18,7 @@ from typing import Any
 from pyproj import Transformer
 from sqlalchemy import select
 
+from portal.common.clock import uk_today
 from portal.common.gazetteer.geography import ward_at
 from portal.extensions import db
 from portal.planning import services
@@ -232,7 +233,7 @@ def _fmt(day: date | None) -> str:
 def lga_row(a: PlanningApplication, settings: Any, url: str) -> list[Any]:
     """One application as a row of LGA_COLUMNS."""
     return [
-        date.today().strftime("%d/%m/%Y"),
+        uk_today().strftime("%d/%m/%Y"),
         settings.base_url,
         settings.council_name,
         settings.base_url,

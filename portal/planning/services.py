@@ -15,6 +15,7 @@ from flask import current_app
 from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy import text as sql_text
 
+from portal.common.clock import uk_today
 from portal.common.delivery import set_portal_delivery
 from portal.common.gazetteer.geography import COUNCIL_AREA, WARDS, ward_at
 from portal.common.gazetteer.services import PostcodeError, addresses_for_postcode
@@ -269,7 +270,7 @@ def change_status(
     if decision:
         application.decision = decision
         application.decision_type = decision_type or application.decision_type
-        application.decision_date = decision_date or application.decision_date or date.today()
+        application.decision_date = decision_date or application.decision_date or uk_today()
     application.updated_at = utcnow()
     event = PlanningStatusEvent(application=application, status=status, note=note or None)
     db.session.add(event)
@@ -323,7 +324,7 @@ def add_comment(
     today: date | None = None,
 ) -> PlanningComment:
     """Accept a comment for moderation, count it and email the case officer."""
-    today = today or date.today()
+    today = today or uk_today()
     if not application.consultation_open(today):
         raise CommentError(
             "Comments on this application closed on "

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from portal.accounts.authz import role_required
 from portal.common import storage
 from portal.common.audit import record_audit
+from portal.common.clock import uk_today
 from portal.common.gazetteer.geography import ward_at
 from portal.common.gazetteer.services import get_address
 from portal.extensions import db
@@ -168,7 +169,7 @@ def _edit_page(
 def new():
     if request.method == "GET":
         return _edit_page(
-            None, {"received_date": date.today().isoformat(), "application_type": ""}, {}
+            None, {"received_date": uk_today().isoformat(), "application_type": ""}, {}
         )
     values = _form_values(request.form)
     out, errors = _validate(values, None)
@@ -278,7 +279,7 @@ def upload_document(slug: str):
         application_id=application.id,
         title=title,
         document_type=doc_type,
-        document_date=date.today(),
+        document_date=uk_today(),
     )
     if data:
         doc.storage_key = storage.save_bytes(data, "planning", extension)

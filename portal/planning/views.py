@@ -13,6 +13,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from portal.common import page_cache, storage, submissions
+from portal.common.clock import uk_today
 from portal.common.gazetteer.geography import COUNCIL_AREA, WARDS
 from portal.extensions import csrf, db
 from portal.planning import services
@@ -127,7 +128,7 @@ def _register() -> str:
         statuses=PlanningApplication.STATUSES,
         types=PlanningApplication.TYPES,
         ward_options=[(w, w) for w in WARDS],
-        this_week=services.iso_week(date.today()),
+        this_week=services.iso_week(uk_today()),
     )
 
 
@@ -138,13 +139,13 @@ def weekly():
 
 
 def _weekly() -> str:
-    week = request.args.get("week") or services.iso_week(date.today())
+    week = request.args.get("week") or services.iso_week(uk_today())
     page_errors = []
     try:
         monday, sunday = services.parse_iso_week(week)
     except ValueError:
         page_errors = [("#week", "Enter a week like 2026-W47")]
-        monday = date.fromisocalendar(*date.today().isocalendar()[:2], 1)
+        monday = date.fromisocalendar(*uk_today().isocalendar()[:2], 1)
         sunday = monday
     received = decided = []
     if not page_errors:
@@ -205,7 +206,7 @@ def _application_page(application: PlanningApplication, status: int = 200, **ext
     context = {
         "application": application,
         "comments": comments,
-        "consultation_open": application.consultation_open(date.today()),
+        "consultation_open": application.consultation_open(uk_today()),
         "human_date": services.human_date,
         "stances": PlanningComment.STANCES,
         "statuses": PlanningApplication.STATUSES,

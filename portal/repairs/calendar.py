@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from portal.common.clock import uk_date
+
 # England and Wales bank holidays (gov.uk/bank-holidays), substitute days included.
 BANK_HOLIDAYS: frozenset[date] = frozenset(
     date.fromisoformat(d)
@@ -55,9 +57,14 @@ def working_days_between(start: date, end: date) -> list[date]:
 
 
 def target_date(priority: str, reported_at: datetime, settings) -> date:  # noqa: ANN001
-    """The date by which a repair of `priority` is due, from the configured targets."""
+    """The date by which a repair of `priority` is due, from the configured targets.
+
+    `reported_at` is the stored (UTC) time; working days count from the UK date it fell on, so a
+    repair reported at 00:30 BST on a Saturday counts from Saturday, not from Friday.
+    """
     if priority == "emergency":
-        return (reported_at + timedelta(hours=settings.repairs_emergency_hours)).date()
+        return uk_date(reported_at + timedelta(hours=settings.repairs_emergency_hours))
+    day = uk_date(reported_at)
     if priority == "urgent":
-        return add_working_days(reported_at.date(), settings.repairs_urgent_working_days)
-    return add_working_days(reported_at.date(), settings.repairs_routine_working_days)
+        return add_working_days(day, settings.repairs_urgent_working_days)
+    return add_working_days(day, settings.repairs_routine_working_days)

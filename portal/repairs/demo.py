@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 
 from portal.accounts.models import User
+from portal.common.clock import uk_date
 from portal.common.models import Address, utcnow
 from portal.extensions import db
 from portal.repairs import calendar, services
@@ -130,7 +131,7 @@ def _repairs(tenancies: list[Tenancy]) -> list[str]:
     old = db.session.scalar(select(Repair).where(Repair.status == Repair.TRIAGED))
     if old is not None:
         old.reported_at = utcnow() - timedelta(days=40)
-        old.target_date = calendar.add_working_days(old.reported_at.date(), 20)
+        old.target_date = calendar.add_working_days(uk_date(old.reported_at), 20)
     return [f"{count} repairs in every status"]
 
 

@@ -1,4 +1,5 @@
-"""Repairs background jobs: reminder emails the day before each appointment."""
+"""Repairs background jobs: reminder emails the day before each appointment, and removing the
+photos of reports that were never sent."""
 
 from __future__ import annotations
 
@@ -19,3 +20,15 @@ def send_appointment_reminders() -> int:
         sent = send_reminders()
         db.session.commit()
     return sent
+
+
+@huey.periodic_task(crontab(minute="40"))
+@with_app_context
+def purge_unsent_repair_photos() -> int:
+    """Hourly; deletes uploaded photos no sent report refers to, once a day old."""
+    from portal.repairs.photos import purge_unsent_photos
+
+    with write_intent():
+        removed = purge_unsent_photos()
+        db.session.commit()
+    return removed

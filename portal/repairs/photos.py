@@ -2,6 +2,12 @@
 
 Every stored image is a fresh JPEG written from pixels only, after `ImageOps.exif_transpose`
 has applied the camera's orientation, so no EXIF block (and so no GPS position) survives.
+
+A photo is stored as soon as it is uploaded on the report form, but only gets a `repair_photos`
+row when the report is sent; until then its keys travel in the form (a signed token). Files that
+no row refers to are removed by `purge_unsent_photos` (the hourly job
+`purge_unsent_repair_photos`) once they are `UNSENT_MAX_AGE` old; the form stops accepting a
+kept photo at `KEPT_MAX_AGE`, well before that, so a report is never sent with a purged file.
 """
 
 from __future__ import annotations
@@ -9,11 +15,15 @@ from __future__ import annotations
 import io
 import warnings
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from math import ceil
 
 from PIL import Image, ImageOps
+from sqlalchemy import select
 
 from portal.common import storage
+from portal.common.models import utcnow
+from portal.extensions import db
 
 try:  # HEIC (iPhone photos) through pillow-heif when it is installed
     from pillow_heif import register_heif_opener
@@ -31,6 +41,8 @@ THUMB_EDGE = 320
 JPEG_QUALITY = 85
 HEIC_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
 FOLDER = "repairs"
+UNSENT_MAX_AGE = timedelta(hours=24)  # an unsent report's photos are deleted after this
+KEPT_MAX_AGE = timedelta(hours=20)  # the report form re-uses an uploaded photo until this age
 
 
 class PhotoError(ValueError):
@@ -118,3 +130,53 @@ def store_photo(photo: ProcessedPhoto) -> tuple[str, str]:
         storage.save_bytes(photo.image, FOLDER, "jpg"),
         storage.save_bytes(photo.thumbnail, FOLDER, "jpg"),
     )
+
+
+def _age(key: str, now: datetime) -> timedelta | None:
+    """How long ago the stored file was written, or None when it is not there."""
+    try:
+        written = storage.path_for(key).stat().st_mtime
+    except (OSError, storage.StorageError):
+        return None
+    return timedelta(seconds=now.timestamp() - written)
+
+
+def still_usable(key: str, thumbnail_key: str, now: datetime | None = None) -> bool:
+    """Whether a photo uploaded earlier on the report form can still go with the report."""
+    now = now or utcnow()
+    for k in (key, thumbnail_key):
+        if not k.startswith(f"{FOLDER}/"):
+            return False
+        age = _age(k, now)
+        if age is None or age >= KEPT_MAX_AGE:
+            return False
+    return True
+
+
+def purge_unsent_photos(now: datetime | None = None, max_age: timedelta = UNSENT_MAX_AGE) -> int:
+    """Delete stored repair photo files (and unfinished `.part` writes) that no repair photo row
+    refers to and that are at least `max_age` old: photos of reports that were never sent.
+
+    Photos attached to a report are never touched. Returns the number of files deleted.
+    """
+    now = now or utcnow()
+    folder = storage.upload_root() / FOLDER
+    if not folder.is_dir():
+        return 0
+    from portal.repairs.models import RepairPhoto
+
+    attached: set[str] = set()
+    for key, thumb in db.session.execute(
+        select(RepairPhoto.storage_key, RepairPhoto.thumbnail_key)
+    ):
+        attached.update((key, thumb))
+    removed = 0
+    for path in folder.iterdir():
+        key = f"{FOLDER}/{path.name}"
+        if not path.is_file() or key in attached:
+            continue
+        age = _age(key, now)
+        if age is not None and age >= max_age:
+            storage.delete(key)
+            removed += 1
+    return removed

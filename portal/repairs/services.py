@@ -17,6 +17,7 @@ from flask import current_app, url_for
 from sqlalchemy import and_, func, select, update
 
 from portal.accounts.models import User
+from portal.common.clock import uk_date, uk_today
 from portal.common.delivery import set_portal_delivery
 from portal.common.models import Address, utcnow
 from portal.common.outbox import queue_email
@@ -89,7 +90,8 @@ def settings():  # noqa: ANN201
 
 
 def today() -> date:
-    return utcnow().date()
+    """Today in the UK: appointment cut-offs, overdue repairs and tenancies go by this date."""
+    return uk_today()
 
 
 # Tenancies and access ------------------------------------------------------------------------
@@ -844,7 +846,7 @@ def my_council_rows(user) -> list[dict]:  # noqa: ANN001
             "text": f"{r.reference}: {r.category.split(' > ')[-1]}",
             "href": url_for("repairs.detail", reference=r.reference),
             "status": STATUS_LABELS[r.status],
-            "date": r.reported_at.date().isoformat(),
+            "date": uk_date(r.reported_at).isoformat(),
         }
         for r in repairs
     ]

@@ -13,6 +13,7 @@ from sqlalchemy import or_, select
 from portal.accounts.authz import role_required
 from portal.accounts.models import User
 from portal.common.audit import record_audit
+from portal.common.clock import to_uk
 from portal.extensions import db
 from portal.rendering import render_page
 from portal.repairs import services
@@ -126,7 +127,7 @@ def export_csv():
                 r.priority,
                 r.trade,
                 r.status,
-                r.reported_at.isoformat(timespec="minutes"),
+                to_uk(r.reported_at).isoformat(timespec="minutes"),
                 r.target_date.isoformat(),
                 "yes" if services.is_overdue(r) else "no",
                 f"{appointment.slot.date.isoformat()} {appointment.slot.period}"

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from portal.common import storage, submissions
+from portal.common.clock import uk_today
 from portal.extensions import db, limiter, login_manager
 from portal.rendering import render_page
 from portal.repairs import services
@@ -22,7 +23,14 @@ from portal.repairs.models import (
     RepairPhoto,
     Slot,
 )
-from portal.repairs.photos import MAX_PHOTOS, PhotoError, process_photo, store_photo
+from portal.repairs.photos import (
+    KEPT_MAX_AGE,
+    MAX_PHOTOS,
+    PhotoError,
+    process_photo,
+    still_usable,
+    store_photo,
+)
 
 bp = Blueprint("repairs", __name__, url_prefix="/repairs")
 
@@ -140,7 +148,7 @@ def _parse_date(parts: dict[str, str]) -> date | None:
         born = date(int(parts["year"]), int(parts["month"]), int(parts["day"]))
     except (TypeError, ValueError):
         return None
-    return born if 1900 <= born.year <= date.today().year else None
+    return born if 1900 <= born.year <= uk_today().year else None
 
 
 @bp.route("/report", methods=["GET", "POST"])
@@ -303,6 +311,13 @@ def details():
     errors: list[tuple[str, str]] = []
     photo_errors: list[str] = []
     if request.method == "POST":
+        # Photos of a report that was not sent within the day are deleted: ask for them again.
+        for stale in [p for p in kept if not still_usable(str(p[0]), str(p[1]))]:
+            kept.remove(stale)
+            photo_errors.append(
+                f"{stale[4] or 'A photo'} was removed because the report was not sent within "
+                f"{int(KEPT_MAX_AGE.total_seconds() // 3600)} hours: add it again"
+            )
         if not values["description"]:
             errors.append(("#description", "Describe the problem"))
         elif len(values["description"]) > DESCRIPTION_MAX:

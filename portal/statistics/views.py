@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime
 
 from flask import Blueprint, Response, current_app, request, url_for
 
 from portal.accounts.authz import role_required
+from portal.common.clock import uk_today
 from portal.common.transactions import CHANNELS
 from portal.rendering import render_page
 from portal.statistics import services as stats
@@ -26,7 +26,7 @@ bp = Blueprint("statistics", __name__)
 
 
 def _today():  # noqa: ANN202
-    return datetime.now(UTC).date()
+    return uk_today()
 
 
 def _settings():  # noqa: ANN202

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
+from portal.common.clock import uk_today
 from portal.council_services.models import Interaction, Service
 from portal.council_services.services import set_initial, slugify
 from portal.extensions import db
@@ -25,7 +26,7 @@ def make_service(
         "life_events": [],
         "related_links": [],
         "department": "Test department",
-        "review_due": date.today() + timedelta(days=100),
+        "review_due": uk_today() + timedelta(days=100),
     }
     values.update(fields)
     service = Service(name=name, slug=slugify(name), lgsl=lgsl, published=published, **values)

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from portal.common.clock import uk_today
 from portal.common.delivery import set_portal_delivery
 from portal.common.models import AuditEvent, OutboxEmail
 from portal.council_services.models import Bvpi157Snapshot, Interaction, Service, ServiceVersion
@@ -17,7 +18,7 @@ from tests.helpers.pages import check_html, csrf_token, error_summary, get_page
 
 
 def service_form(**overrides: object) -> dict:
-    due = date.today() + timedelta(days=200)
+    due = uk_today() + timedelta(days=200)
     data = {
         "name": "Garden waste",
         "lgsl": "530",
@@ -125,7 +126,7 @@ def test_interactions_bad_input_and_save(app) -> None:
     url = f"/staff/services/{service_id}/interactions"
     get_page(client, "council_services_staff.interactions", service_id=service_id)
     token = csrf_token(client, url)
-    past = (date.today() - timedelta(days=3)).isoformat()
+    past = (uk_today() - timedelta(days=3)).isoformat()
     bad = interaction_form(
         **{
             "lgil-0-state": "applicable",
@@ -174,7 +175,7 @@ def test_interactions_bad_input_and_save(app) -> None:
             "lgil-4-state": "not_applicable",
             "lgil-8-state": "applicable",
             "lgil-8-enabled": "no",
-            "lgil-8-target": (date.today() + timedelta(days=30)).isoformat(),
+            "lgil-8-target": (uk_today() + timedelta(days=30)).isoformat(),
             "csrf_token": token,
         }
     )
@@ -260,9 +261,9 @@ def test_review_reminders_are_sent_once_per_date(app) -> None:
 
     owner = make_user(app, "owner@example.com", roles=("officer",), name="Olu Owner")
     with app.app_context():
-        make_service("Overdue", 1, owner_id=owner.id, review_due=date.today() - timedelta(days=2))
-        make_service("Fine", 2, owner_id=owner.id, review_due=date.today() + timedelta(days=2))
-        make_service("Nobody's", 3, review_due=date.today() - timedelta(days=2))
+        make_service("Overdue", 1, owner_id=owner.id, review_due=uk_today() - timedelta(days=2))
+        make_service("Fine", 2, owner_id=owner.id, review_due=uk_today() + timedelta(days=2))
+        make_service("Nobody's", 3, review_due=uk_today() - timedelta(days=2))
         assert review_reminders.call_local() == 1
         assert review_reminders.call_local() == 0
         (email,) = db.session.scalars(select(OutboxEmail)).all()
@@ -303,7 +304,7 @@ def test_alert_banner_shows_site_wide_in_its_window(app) -> None:
         },
     )
     assert response.status_code == 302
-    later = (date.today() + timedelta(days=3)).isoformat()
+    later = (uk_today() + timedelta(days=3)).isoformat()
     client.post(
         "/staff/services/alerts",
         data={

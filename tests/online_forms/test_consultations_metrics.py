@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
+from portal.common.clock import uk_today
 from portal.extensions import db
 from portal.online_forms.models import FormSubmission, OnlineForm
 from tests.helpers.auth import client_for, make_user
@@ -41,7 +42,7 @@ def test_consultation_listed_then_results_published_after_closing(demo, runner_f
     with demo.app_context():
         form = db.session.get(OnlineForm, form_id)
         assert form.summary is None
-        form.closes_on = date.today() - timedelta(days=1)
+        form.closes_on = uk_today() - timedelta(days=1)
         db.session.commit()
     # closed: the start page says so and the form takes no more answers
     assert "This form closed" in demo.test_client().get("/forms/library-opening-hours").get_data(

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
+from portal.common.clock import uk_today
 from portal.common.models import OutboxEmail
 from portal.extensions import db
 from portal.online_forms.models import FormSubmission, OfficeMember, OnlineForm
@@ -90,14 +91,14 @@ def test_inbox_filters(demo, runner_for):
     second, _ = submitted(demo, runner_for)
     with demo.app_context():
         old = db.session.scalar(select(FormSubmission).where(FormSubmission.reference == second))
-        old.due_on = date.today() - timedelta(days=3)
+        old.due_on = uk_today() - timedelta(days=3)
         db.session.commit()
     client = client_for(demo, officer_in(demo, "Waste services"))
     text = check_html(client.get("/staff/forms?overdue=yes")).get_text()
     assert second in text and first not in text
     text = check_html(client.get("/staff/forms?status=resolved")).get_text()
     assert first not in text and "No submissions match" in text
-    today = date.today().isoformat()
+    today = uk_today().isoformat()
     text = check_html(client.get(f"/staff/forms?from={today}&to={today}")).get_text()
     assert first in text and second in text
     bad = check_html(client.get("/staff/forms?from=31/02/2026"))

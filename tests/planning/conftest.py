@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from geopy.distance import geodesic
 
+from portal.common.clock import uk_today
 from portal.common.gazetteer.demo import load_demo_gazetteer
 from portal.extensions import db
 from portal.planning import services
@@ -41,9 +42,9 @@ def make_application(point=CENTRE, app_type="FUL", notify=True, **extra):
         "longitude": point[1],
         "description": f"Test proposal {n}",
         "application_type": app_type,
-        "received_date": date.today(),
-        "consultation_start": date.today() - timedelta(days=1),
-        "consultation_end": date.today() + timedelta(days=20),
+        "received_date": uk_today(),
+        "consultation_start": uk_today() - timedelta(days=1),
+        "consultation_end": uk_today() + timedelta(days=20),
         "case_officer": "Priya Shah",
         "case_officer_email": "officer@castlebrook.example",
         "status": "live",

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 
+from portal.common import clock
+from portal.common.clock import uk_today
 from portal.common.models import OutboxEmail, ServiceTransaction
 from portal.extensions import db
 from portal.planning import services
@@ -59,7 +61,7 @@ def test_register_htmx_returns_the_results_fragment(app, client):
 
 
 def test_weekly_list(app, client):
-    today = date.today()
+    today = uk_today()
     _add(app, received_date=today, description="Received this week")
     _add(
         app,
@@ -80,7 +82,7 @@ def test_application_page_stable_url_and_deadline(app, client):
     slug = _add(app)
     soup = get_page(client, "planning.application", slug=slug)
     deadline = soup.select_one(".planning-deadline").get_text(" ", strip=True)
-    end = date.today() + timedelta(days=20)
+    end = uk_today() + timedelta(days=20)
     assert deadline == f"Comments by {end.strftime('%A')} {end.day} {end.strftime('%B %Y')} ."
     assert "Sign in to comment" in soup.get_text()
     assert client.get("/planning/applications/NO-SUCH-APP").status_code == 404
@@ -139,7 +141,7 @@ def test_comment_moderation_flow(app, client):
 
 
 def test_comment_after_the_deadline_is_refused(app):
-    slug = _add(app, consultation_end=date.today() - timedelta(days=1))
+    slug = _add(app, consultation_end=uk_today() - timedelta(days=1))
     resident = make_user(app)
     rc = client_for(app, resident)
     url = f"/planning/applications/{slug}"
@@ -163,6 +165,38 @@ def test_comment_after_the_deadline_is_refused(app):
     with app.app_context():
         assert db.session.scalars(select(PlanningComment)).all() == []
         assert db.session.scalars(select(ServiceTransaction)).all() == []
+
+
+def test_the_last_day_of_consultation_ends_at_uk_midnight(app):
+    """Comments close at the end of the last day in UK time: at 00:30 BST the next day the UTC
+    date is still the last day, but the consultation has closed."""
+    slug = _add(
+        app,
+        received_date=date(2026, 6, 1),
+        consultation_start=date(2026, 6, 10),
+        consultation_end=date(2026, 7, 1),
+    )
+    resident = make_user(app)
+    rc = client_for(app, resident)
+    url = f"/planning/applications/{slug}"
+
+    def post(text: str):  # noqa: ANN202
+        fields = {"name": "A", "address": "B", "stance": "support", "text": text}
+        return rc.post(f"{url}/comments", data={"csrf_token": csrf_token(rc, url), **fields})
+
+    with clock.frozen_at(datetime(2026, 7, 1, 22, 30, tzinfo=UTC)):  # 23:30 BST on 1 July
+        assert post("Just in time").status_code == 302
+    with clock.frozen_at(datetime(2026, 7, 1, 23, 30, tzinfo=UTC)):  # 00:30 BST on 2 July
+        soup = get_page(rc, "planning.application", slug=slug)
+        assert "Comments closed on" in soup.get_text()
+        response = post("Too late")
+    assert response.status_code == 400
+    assert "Comments on this application closed on Wednesday 1 July 2026" in " ".join(
+        error_summary(check_html(response))
+    )
+    with app.app_context():
+        texts = db.session.scalars(select(PlanningComment.text)).all()
+        assert texts == ["Just in time"]
 
 
 def test_anonymous_cannot_comment(app, client):
@@ -250,7 +284,7 @@ def test_document_download_and_link(app, client):
                 application_id=application.id,
                 title="Site plan",
                 document_type="Plans",
-                document_date=date.today(),
+                document_date=uk_today(),
                 storage_key=key,
                 content_type="application/pdf",
             )
@@ -260,7 +294,7 @@ def test_document_download_and_link(app, client):
                 application_id=application.id,
                 title="Elsewhere",
                 document_type="Plans",
-                document_date=date.today(),
+                document_date=uk_today(),
                 url="https://documents.example/x.pdf",
             )
         )

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from pyproj import Transformer
 from sqlalchemy import select
 
+from portal.common.clock import uk_today
 from portal.extensions import db
 from portal.planning.importer import LGA_COLUMNS, import_lga_csv
 from portal.planning.models import PlanningApplication, PlanningStatusEvent
@@ -149,7 +150,7 @@ def test_geojson_filters(app, client):
     assert ids("?status=decided") == [b]
     assert ids(f"?ward={ward_a}") == [a]
     assert ids("?since=2999-01-01") == []
-    assert sorted(ids(f"?since={(date.today() - timedelta(days=1)).isoformat()}")) == sorted([a, b])
+    assert sorted(ids(f"?since={(uk_today() - timedelta(days=1)).isoformat()}")) == sorted([a, b])
     assert client.get("/api/v1/planning/applications?bbox=1,2").status_code == 400
     assert client.get("/api/v1/planning/applications?since=soon").status_code == 400
 
