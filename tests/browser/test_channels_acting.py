@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import secrets
-
 import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from portal.accounts.models import UserSession
-from portal.accounts.sessions import ABSOLUTE_TIMEOUT, _hash
 from portal.common.gazetteer.demo import load_demo_gazetteer
-from portal.common.models import ServiceTransaction, utcnow
+from portal.common.models import ServiceTransaction
 from portal.extensions import db
 from portal.online_forms.demo import load_demo_forms
 from portal.online_forms.models import FormSubmission
-from tests.helpers.auth import make_user
+from tests.helpers.auth import make_user, signed_session_cookie
 from tests.helpers.browser import assert_accessible, serve
 
 pytestmark = pytest.mark.browser
@@ -24,20 +20,7 @@ pytestmark = pytest.mark.browser
 def signed_in(page: Page, server, user) -> None:  # noqa: ANN001
     """Give the browser a valid server-side session for `user`."""
     app = server.app
-    token = secrets.token_urlsafe(32)
-    with app.app_context():
-        now = utcnow()
-        db.session.add(
-            UserSession(
-                token_hash=_hash(token),
-                user_id=user.id,
-                created_at=now,
-                last_seen_at=now,
-                expires_at=now + ABSOLUTE_TIMEOUT,
-            )
-        )
-        db.session.commit()
-    value = app.session_interface.get_signing_serializer(app).dumps({"sid": token})
+    value = signed_session_cookie(app, user)
     page.context.add_cookies(
         [{"name": app.config["SESSION_COOKIE_NAME"], "value": value, "url": server.url}]
     )

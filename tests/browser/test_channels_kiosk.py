@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,14 +9,13 @@ from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from portal.accounts.models import UserSession
-from portal.accounts.sessions import ABSOLUTE_TIMEOUT, _hash
 from portal.channels.kiosk import DEVICE_COOKIE
 from portal.channels.models import KioskSession
-from portal.common.models import ServiceTransaction, utcnow
+from portal.common.models import ServiceTransaction
 from portal.common.transactions import DIGITAL_CHANNELS
 from portal.extensions import db
 from tests.channels.helpers import enrol, library_staff
-from tests.helpers.auth import make_user
+from tests.helpers.auth import make_user, signed_session_cookie
 from tests.helpers.browser import assert_accessible, serve
 
 pytestmark = pytest.mark.browser
@@ -26,20 +24,7 @@ PASSWORD = "correct horse battery"
 
 def session_cookie(app, user) -> dict:  # noqa: ANN001
     """A browser cookie carrying a valid server-side session for `user`."""
-    token = secrets.token_urlsafe(32)
-    with app.app_context():
-        now = utcnow()
-        db.session.add(
-            UserSession(
-                token_hash=_hash(token),
-                user_id=user.id,
-                created_at=now,
-                last_seen_at=now,
-                expires_at=now + ABSOLUTE_TIMEOUT,
-            )
-        )
-        db.session.commit()
-    value = app.session_interface.get_signing_serializer(app).dumps({"sid": token})
+    value = signed_session_cookie(app, user)
     return {"name": app.config["SESSION_COOKIE_NAME"], "value": value, "url": ""}
 
 

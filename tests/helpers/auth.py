@@ -31,10 +31,9 @@ def make_user(
         return user
 
 
-def sign_in(client: FlaskClient, user: User) -> str:
-    """Give `client` a valid server-side session for `user`; returns the session token."""
+def new_session(app: Flask, user: User) -> str:
+    """Store a valid server-side session for `user`; returns its token."""
     token = secrets.token_urlsafe(32)
-    app = client.application
     with app.app_context():
         now = utcnow()
         db.session.add(
@@ -47,6 +46,18 @@ def sign_in(client: FlaskClient, user: User) -> str:
             )
         )
         db.session.commit()
+    return token
+
+
+def signed_session_cookie(app: Flask, user: User) -> str:
+    """The session cookie's value as the portal signs it, for a new session of `user`."""
+    token = new_session(app, user)
+    return app.session_interface.get_signing_serializer(app).dumps({SESSION_KEY: token})
+
+
+def sign_in(client: FlaskClient, user: User) -> str:
+    """Give `client` a valid server-side session for `user`; returns the session token."""
+    token = new_session(client.application, user)
     with client.session_transaction() as flask_session:
         flask_session[SESSION_KEY] = token
     return token

@@ -20,7 +20,7 @@ import pytest
 
 from portal import create_app
 from portal.config import Settings
-from tests.helpers.auth import make_user
+from tests.helpers.auth import make_user, new_session
 from tests.reliability.conftest import (
     ROOT,
     SECRET_KEY,
@@ -83,27 +83,12 @@ def _local_app(database_url: str, tmp_path):
 def test_a_resident_signed_in_on_one_node_is_signed_in_on_the_other(
     two_nodes, shared_database, tmp_path
 ):
-    from portal.accounts.models import UserSession
-    from portal.accounts.sessions import ABSOLUTE_TIMEOUT, SESSION_KEY, _hash
-    from portal.common.models import utcnow
-    from portal.extensions import db
+    from portal.accounts.sessions import SESSION_KEY, _hash
 
     node_a, node_b = two_nodes
     app = _local_app(shared_database.url, tmp_path)
     user = make_user(app, email=f"resident-{secrets.token_hex(3)}@example.com")
-    token = secrets.token_urlsafe(32)
-    with app.app_context():
-        now = utcnow()
-        db.session.add(
-            UserSession(
-                token_hash=_hash(token),
-                user_id=user.id,
-                created_at=now,
-                last_seen_at=now,
-                expires_at=now + ABSOLUTE_TIMEOUT,
-            )
-        )
-        db.session.commit()
+    token = new_session(app, user)
     # The session cookie as a node signs it: both nodes hold the same PORTAL_SECRET_KEY.
     cookie_value = app.session_interface.get_signing_serializer(app).dumps({SESSION_KEY: token})
     cookie = {"Cookie": f"{app.config['SESSION_COOKIE_NAME']}={cookie_value}"}
