@@ -53,3 +53,21 @@ def test_signed_in_visitors_get_their_own_page(app, client) -> None:
     assert signed.get("/").status_code == 200
     assert "planning_page_cache" not in app.extensions or not app.extensions["planning_page_cache"]
     assert "site_page_cache" not in app.extensions or not app.extensions["site_page_cache"]
+
+
+def test_a_postcode_lookup_is_cached_until_an_address_changes(app, client) -> None:
+    from portal.common.gazetteer.demo import load_demo_gazetteer
+    from portal.common.models import Address
+
+    with app.app_context():
+        load_demo_gazetteer()
+        db.session.commit()
+    url = "/addresses/lookup?postcode=CK1+1AB"
+    assert "1 Abbey Road" in client.get(url).get_data(as_text=True)
+    assert list(app.extensions["gazetteer_page_cache"]) == [
+        ("/addresses/lookup?postcode=CK1+1AB", "")
+    ]
+    with app.app_context():
+        db.session.get(Address, "100090000001").line1 = "1 Abbey Court"
+        db.session.commit()
+    assert "1 Abbey Court" in client.get(url).get_data(as_text=True)

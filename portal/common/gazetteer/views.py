@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, request
+from collections.abc import Callable
 
+from flask import Blueprint, current_app, request
+
+from portal.common import page_cache
 from portal.common.gazetteer.services import PostcodeError, addresses_for_postcode, get_address
+from portal.common.models import Address
 from portal.rendering import render_page
 
 bp = Blueprint("gazetteer", __name__)
+
+# Postcode lookups for anonymous visitors: addresses change only with a gazetteer import.
+page_cache.watch("gazetteer", lambda: (Address,))
+
+
+def _cached(render: Callable[[], str]) -> str:
+    ttl = current_app.config["PORTAL"].services_page_cache_seconds
+    return page_cache.cached_page("gazetteer", ttl, render)
 
 
 def lookup_state(postcode_text: str) -> dict[str, object]:
@@ -29,6 +41,10 @@ def _field_name() -> str:
 @bp.get("/addresses/lookup")
 def lookup():
     """Addresses for a postcode: the select fragment for htmx, a whole page otherwise."""
+    return _cached(_lookup)
+
+
+def _lookup() -> str:
     field = _field_name()
     postcode = request.args.get(f"{field}_postcode", request.args.get("postcode", ""))
     state = lookup_state(postcode)
@@ -40,6 +56,10 @@ def lookup():
 @bp.get("/your-area")
 def your_area():
     """Find the ward and details of an address, using the address lookup component."""
+    return _cached(_your_area)
+
+
+def _your_area() -> str:
     postcode = request.args.get("uprn_postcode", "")
     state = lookup_state(postcode)
     address = None
