@@ -14,7 +14,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, current_app, has_app_context, request, session
+from flask import Flask, current_app, g, has_app_context, request, session
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import event
@@ -65,6 +65,11 @@ def clear_all(app: Flask | None = None) -> None:
                 store.clear()
 
 
+def do_not_keep() -> None:
+    """Called while rendering: serve this page but keep no copy (e.g. it must write each time)."""
+    g.portal_page_cache_skip = True
+
+
 def _cacheable() -> bool:
     if request.method != "GET" or current_user.is_authenticated:
         return False
@@ -86,6 +91,8 @@ def cached_page(name: str, ttl: float, render: Callable[[], str]) -> str:
     if hit is not None and time.monotonic() - hit[1] < ttl:
         return hit[0].replace(PLACEHOLDER, nonce).replace(CSRF_PLACEHOLDER, token)
     html = render()
+    if g.pop("portal_page_cache_skip", False):
+        return html
     store[key] = (
         html.replace(nonce, PLACEHOLDER).replace(token, CSRF_PLACEHOLDER),
         time.monotonic(),

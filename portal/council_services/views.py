@@ -7,6 +7,7 @@ import string
 from flask import Blueprint, abort, request
 from sqlalchemy import select
 
+from portal.common.page_cache import do_not_keep
 from portal.council_services import services as svc
 from portal.council_services.catalogue import LIFE_EVENTS, TOPICS
 from portal.council_services.models import CHANNELS, LGIL_TYPES, LGIL_VERBS, Service
@@ -94,9 +95,14 @@ def life_event(slug: str):
 @bp.get("/services/search")
 def search():
     """Search: a real GET form; htmx asks for the results block only, with the same results."""
+    return cached_page(_search)
+
+
+def _search() -> str:
     query = (request.args.get("q") or "").strip()[:200]
     result = svc.search_services(query) if query else None
     if result is not None and not result.services:
+        do_not_keep()  # every search that finds nothing is logged, so it is never served cached
         db.session.rollback()  # end the read-only transaction before the one write
         with write_intent():
             svc.log_search_miss(query)
