@@ -313,7 +313,13 @@ def plan(endpoints: dict, postcode: str | None, context: Context | None) -> list
     return parts
 
 
-def bench_env(database: Database, workdir: Path, base: str, redis_url: str) -> dict[str, str]:
+# Every anonymous-visitor page cache (see docs/architecture.md); `--no-page-cache` turns them off.
+PAGE_CACHE_SETTINGS = ("PORTAL_SERVICES_PAGE_CACHE_SECONDS", "PORTAL_PLANNING_PAGE_CACHE_SECONDS")
+
+
+def bench_env(
+    database: Database, workdir: Path, base: str, redis_url: str, page_cache: bool = True
+) -> dict[str, str]:
     """The bench app's settings (PORTAL_* variables; see docs/performance.md)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
     env.update(
@@ -337,6 +343,8 @@ def bench_env(database: Database, workdir: Path, base: str, redis_url: str) -> d
     )
     if redis_url:
         env["PORTAL_REDIS_URL"] = redis_url
+    if not page_cache:
+        env.update(dict.fromkeys(PAGE_CACHE_SETTINGS, "0"))
     return env
 
 
@@ -347,7 +355,7 @@ def measure(db_kind: str, args: argparse.Namespace) -> dict:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     redis_url = args.redis_url if db_kind == "postgres" else ""
-    env = bench_env(database, workdir, base, redis_url)
+    env = bench_env(database, workdir, base, redis_url, page_cache=not args.no_page_cache)
     log_path = workdir / "gunicorn.log"
     server = None
     try:
@@ -584,14 +592,20 @@ def render_section(all_results: dict) -> str:
         "server, so their own CPU time is part of what they measure.",
         "",
     ]
-    for db_kind, results in sorted(all_results.items()):
+    for key, results in sorted(
+        all_results.items(), key=lambda kv: (kv[0].endswith("cache"), kv[0])
+    ):
         m = results["machine"]
+        db_kind = key.removesuffix("-no-page-cache")
+        title = "SQLite" if db_kind == "sqlite" else "PostgreSQL"
+        if key.endswith("-no-page-cache"):
+            title += ", page caches off (`--no-page-cache`: every page rendered for every request)"
         lines += [
-            f"### {'SQLite' if db_kind == 'sqlite' else 'PostgreSQL'}",
+            f"### {title}",
             "",
             f"Run {results['date']} on {m['nproc']} CPUs ({m['cpu']}), {m['memory']} memory "
             f"(`free -h` total), Python {m['python']}; load average before the run "
-            f"{m['load_before']} (the machine is shared). {results['connections']} connections, "
+            f"{m['load_before']} (1, 5 and 15 minutes). {results['connections']} connections, "
             f"{results['seconds']} s per part."
             + (
                 (
@@ -703,6 +717,11 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/performance.md")
     parser.add_argument(
+        "--no-page-cache",
+        action="store_true",
+        help="turn the anonymous-visitor page caches off (results in <db>-no-page-cache.json)",
+    )
+    parser.add_argument(
         "--write-docs",
         action="store_true",
         help="measure nothing: rewrite the Load test section from the results files present",
@@ -726,11 +745,13 @@ def main() -> int:
             "connections": args.connections,
             "redis": bool(args.redis_url) and args.db == "postgres",
             "ratelimit_enabled": False,  # see bench_env
+            "page_cache": not args.no_page_cache,
         }
     )
     results["verdicts"] = verdicts(results)
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"{args.db}.json").write_text(json.dumps(results, indent=2) + "\n")
+    name = f"{args.db}-no-page-cache" if args.no_page_cache else args.db
+    (RESULTS / f"{name}.json").write_text(json.dumps(results, indent=2) + "\n")
     for label, ok, value in results["verdicts"]:
         print(f"{'PASS' if ok else 'MISS'}  {label}: {value}")
     if not args.no_docs:
