@@ -1,7 +1,7 @@
 """Benchmark: 50 concurrent booking attempts on one slot of capacity 3 must give exactly 3 bookings.
 
-    /work/venv/bin/python -m benchmarks.repairs.bench_booking_race            # SQLite file
-    /work/venv/bin/python -m benchmarks.repairs.bench_booking_race \\
+    .venv/bin/python -m benchmarks.repairs.bench_booking_race            # SQLite file
+    .venv/bin/python -m benchmarks.repairs.bench_booking_race \\
         --database postgresql://postgres@127.0.0.1:5432/test                  # PostgreSQL
 
 Each attempt runs in its own thread with its own database connection, released together by a

@@ -1,6 +1,6 @@
 """Benchmark: processing a 12-megapixel phone photo (check, decode, orient, re-encode, thumbnail).
 
-    /work/venv/bin/python -m benchmarks.repairs.bench_photo [--runs 30]
+    .venv/bin/python -m benchmarks.repairs.bench_photo [--runs 30]
 
 Prints p50/p95/max in seconds. The target is p95 <= 1 s on this machine.
 """

@@ -1,6 +1,6 @@
 """/services and a service page under gunicorn (2 workers) at concurrency 16, against "hello".
 
-Run: /work/venv/bin/python -m benchmarks.services.bench_http [--seconds 5] [--rounds 3]
+Run: .venv/bin/python -m benchmarks.services.bench_http [--seconds 5] [--rounds 3]
 Loopback only. Uses wrk when installed (`-t2 -c16 -d<seconds>s`), otherwise a bounded Python
 load generator with 16 threads. Each target runs in its own gunicorn, one after the other.
 """

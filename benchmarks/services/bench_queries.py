@@ -1,6 +1,6 @@
 """The BVPI 157 aggregate query and search, with 1,000 services × 10 interactions.
 
-Run: /work/venv/bin/python -m benchmarks.services.bench_queries [--database-url URL]
+Run: .venv/bin/python -m benchmarks.services.bench_queries [--database-url URL]
 Prints a Markdown row: database, 1-minute load average, BVPI 157 median / p95 wall / p95 CPU of
 this process (ms), search median / p95 wall / p95 CPU (ms). The figure is timed as the domain
 function (one query); search as the whole request through the WSGI app (routing, query,

@@ -1,7 +1,7 @@
 """Take-up statistics with 1,000,000 transaction records: p50/p95 of every statistics view.
 
-    /work/venv/bin/python -m benchmarks.statistics.bench_statistics              # SQLite
-    /work/venv/bin/python -m benchmarks.statistics.bench_statistics \\
+    .venv/bin/python -m benchmarks.statistics.bench_statistics              # SQLite
+    .venv/bin/python -m benchmarks.statistics.bench_statistics \\
         --database-url postgresql://postgres@127.0.0.1:5432/test                # PostgreSQL
 
 Records are inserted through the ORM table (so the rollup triggers run for each one, as in
