@@ -55,6 +55,7 @@ def _report_and_book(page, live_server, tmp_path, js: bool) -> str:  # noqa: ANN
     page.get_by_label("None of these").check()
     page.get_by_role("button", name="Continue").click()
     for choice in ("Inside your home", "Kitchen", "Sink or taps", "Dripping tap"):
+        expect(page.get_by_label(choice, exact=True)).to_be_visible()  # the next page is here
         axe(page, f"tree before {choice}")
         page.get_by_label(choice, exact=True).check()
         page.get_by_role("button", name="Continue").click()

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from axe_playwright_python.sync_playwright import Axe
 from flask import Flask
+from playwright.sync_api import Error as PlaywrightError
 from werkzeug.serving import make_server
 
 CHROMIUM = "/usr/bin/chromium"
@@ -48,9 +49,25 @@ def serve(app: Flask) -> Iterator[LiveServer]:
         thread.join(timeout=5)
 
 
+# What Playwright says when a page navigates away while a script runs in it.
+_NAVIGATED = ("Execution context was destroyed", "reading 'documentElement'")
+
+
 def axe_violations(page) -> list[str]:  # noqa: ANN001
-    """axe-core's violations on the page as readable lines (empty when there are none)."""
-    results = _axe.run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
+    """axe-core's violations on the page as readable lines (empty when there are none).
+
+    If the page is still navigating (a click just submitted a form), axe waits for the new
+    document to load and checks that one: the page the visitor is about to see.
+    """
+    options = {"runOnly": {"type": "tag", "values": AXE_TAGS}}
+    page.wait_for_load_state("load")
+    try:
+        results = _axe.run(page, options=options)
+    except PlaywrightError as error:
+        if not any(marker in str(error) for marker in _NAVIGATED):
+            raise
+        page.wait_for_load_state("load")
+        results = _axe.run(page, options=options)
     lines = []
     for violation in results.response["violations"]:
         targets = [", ".join(node["target"]) for node in violation["nodes"]][:5]
