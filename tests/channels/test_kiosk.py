@@ -248,3 +248,28 @@ def test_a_permanent_session_is_not_kept_on_a_kiosk(app):
     assert "Expires=" not in session_header
     response = app.test_client().get("/_test/remember-me")
     assert "Expires=" in next(c for c in _set_cookies(response) if c.startswith("session="))
+
+
+def test_library_and_terminal_names_show_as_text_everywhere(app):
+    """Names typed by staff are text: on the enrolment panel, the kiosk list and the kiosk."""
+    library = "<img src=x onerror=alert(1)>"
+    terminal = '<script>alert("t")</script>'
+    staff = make_user(app, roles=("library",))
+    client = client_for(app, staff)
+    token = csrf_token(client, "/staff/kiosks")
+    response = client.post(
+        "/staff/kiosks", data={"csrf_token": token, "library": library, "terminal": terminal}
+    )
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert "<img src=x" not in body and '<script>alert("t")' not in body
+    soup = check_html(response)
+    assert soup.select_one(".govuk-panel__body").get_text(strip=True) == f"{library}, {terminal}"
+    pages = [
+        check_html(client_for(app, make_user(app, roles=("library",))).get("/staff/kiosks")),
+        check_html(client.get("/kiosk")),  # the enrolled terminal's own header
+    ]
+    for page in pages:
+        assert page.find("img", src="x") is None
+        assert not [s for s in page.find_all("script") if "alert" in s.get_text()]
+        assert library in page.get_text()
