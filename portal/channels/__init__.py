@@ -14,7 +14,12 @@ def register(app: Flask) -> None:
         models,  # noqa: F401  (tables known to migrations)
     )
     from portal.channels.demo import load_demo_take_up
-    from portal.channels.services import ACTING_ROLES, export_personal_data
+    from portal.channels.services import (
+        ACTING_ROLES,
+        export_acting_records,
+        export_personal_data,
+        my_council_rows,
+    )
     from portal.channels.views import bp
     from portal.demo import register_demo_loader
     from portal.statistics import register as register_statistics
@@ -50,3 +55,10 @@ def register(app: Flask) -> None:
     )
     register_demo_loader(app, 80, "channels", load_demo_take_up)
     app.extensions.setdefault("portal_personal_data", []).append(("contacts", export_personal_data))
+    app.extensions.setdefault("portal_personal_data", []).append(
+        ("acted_for_you", export_acting_records)
+    )
+    # The resident sees every time staff acted for them, and how their identity was checked.
+    app.extensions.setdefault("portal_my_council_sections", []).append(
+        (90, "Staff who acted for you", my_council_rows)
+    )

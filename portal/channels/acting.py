@@ -13,7 +13,13 @@ own server-side session; the browser session holds only its id. On every request
 - declares the channel with the staff member (`set_request_channel`), so every
   `record_transaction` names the resident as customer, the channel and the staff member;
 - closes the account pages (password, email, sessions, data download, deletion, sign-in and
-  sign-out) with a clear message.
+  sign-out) with a clear message;
+- keeps the staff member to their own slice's screens (`services.ACTING_SCOPES`, by blueprint:
+  housing to repairs, planning to planning, finance to payments, officer and library to forms;
+  admin everywhere), plus the general pages. Anything else answers 403, saying so.
+
+Starting needs the identity check the staff member made (`services.IDENTITY_CHECKS`), stored on
+the row and audited; the resident's My council lists every acting record.
 
 The resident's own sessions are never read or changed. Pressing End (or the staff session ending
 by sign-out, revocation or timeout) ends acting.
@@ -98,6 +104,15 @@ def before_request() -> Response | tuple[str, int] | None:
         from portal.rendering import render_page
 
         return render_page("channels/acting_blocked.html", acting=row), 403
+    if not services.may_open_while_acting(row.staff, request.endpoint):
+        from portal.rendering import render_page
+
+        return render_page(
+            "channels/acting_out_of_scope.html",
+            acting=row,
+            as_staff=services.acting_roles_phrase(row.staff),
+            scope=services.acting_slices_phrase(row.staff),
+        ), 403
     return None
 
 

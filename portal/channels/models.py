@@ -110,6 +110,7 @@ class ActingSession(db.Model):
     """A member of staff using the resident screens for a caller or visitor ("act for a caller").
 
     Tied to the staff member's own server-side session: when that session ends, so does this.
+    The resident sees every row on their My council page.
     """
 
     __tablename__ = "acting_sessions"
@@ -126,6 +127,10 @@ class ActingSession(db.Model):
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     end_reason: Mapped[str | None] = mapped_column(String(20))
+    # How the staff member checked the caller's identity (a key of services.IDENTITY_CHECKS),
+    # with what they noted; empty on rows from before the check was asked.
+    identity_check: Mapped[str | None] = mapped_column(String(30))
+    identity_detail: Mapped[str | None] = mapped_column(String(200))
 
     staff: Mapped[User | None] = relationship(foreign_keys=[staff_id])
     resident: Mapped[User | None] = relationship(foreign_keys=[resident_id])

@@ -528,16 +528,28 @@ def act_for_caller():
     values, resident, errors = _acting_choice()
     if errors:
         return _act_page(values, errors)
-    return _no_store(
-        make_response(
-            render_page(
-                "channels/act_confirm.html",
-                resident=resident,
-                values=values,
-                phrase=acting_mode.CHANNEL_PHRASES[values["channel"]],
-            )
-        )
+    assert resident is not None
+    return _confirm_page(values, resident, [])
+
+
+def _confirm_page(
+    values: dict[str, str], resident: User, errors: list[tuple[str, str]]
+) -> Response:
+    """Check the resident and channel, and record how the caller's identity was checked."""
+    response = make_response(
+        render_page(
+            "channels/act_confirm.html",
+            resident=resident,
+            values=values,
+            phrase=acting_mode.CHANNEL_PHRASES[values["channel"]],
+            identity_checks=list(services.IDENTITY_CHECKS.items()),
+            detail_max=services.IDENTITY_DETAIL_MAX,
+            scope=services.acting_slices_phrase(current_user),
+            page_errors=errors,
+        ),
+        400 if errors else 200,
     )
+    return _no_store(response)
 
 
 @bp.post("/staff/callers/start")
@@ -553,7 +565,19 @@ def act_start():
     if errors or staff_session is None:
         return _act_page(values, errors)
     assert resident is not None
-    row = services.start_acting(current_user, staff_session, resident, values["channel"])
+    values["identity_check"] = request.form.get("identity_check", "")
+    values["identity_detail"] = request.form.get("identity_detail", "").strip()
+    identity_errors = services.identity_errors(values["identity_check"], values["identity_detail"])
+    if identity_errors:
+        return _confirm_page(values, resident, identity_errors)
+    row = services.start_acting(
+        current_user,
+        staff_session,
+        resident,
+        values["channel"],
+        values["identity_check"],
+        values["identity_detail"],
+    )
     db.session.commit()
     session[acting_mode.SESSION_KEY] = row.id
     flash(

@@ -57,6 +57,13 @@ def test_an_officer_submits_a_form_for_a_caller_on_the_phone(app, page):
         expect(page.locator("h1")).to_have_text("Check who you are acting for")
         assert_accessible(page, "confirm")
         page.get_by_role("button", name="Start acting for Ada Lovelace").click()
+        expect(page.locator(".govuk-error-summary")).to_contain_text(
+            "Select how you checked who the caller is"
+        )
+        assert_accessible(page, "confirm, no identity check")
+        page.get_by_label("Answered security questions").check()
+        page.get_by_label("Details of the check (optional)").fill("Date of birth and postcode")
+        page.get_by_role("button", name="Start acting for Ada Lovelace").click()
 
         banner = page.locator("#acting-banner-text")
         expect(banner).to_have_text("Acting for Ada Lovelace on a phone call")
@@ -90,6 +97,18 @@ def test_an_officer_submits_a_form_for_a_caller_on_the_phone(app, page):
         page.goto(server("/my/change-password"))
         expect(page.locator("h1")).to_have_text("Not available while acting for a caller")
         assert_accessible(page, "blocked account page")
+
+        page.goto(server("/repairs"))  # housing's slice, not the contact centre's
+        expect(page.locator("#acting-scope-text")).to_have_text(
+            "You are acting for Ada Lovelace as officer staff: this page is not available."
+        )
+        assert_accessible(page, "page outside the officer's slice")
+
+        page.goto(server("/my"))
+        expect(
+            page.locator("h2", has_text="Staff who acted for you").locator("+ ul")
+        ).to_contain_text("Priya Shah (officer staff) is acting for you on a phone call")
+        assert_accessible(page, "My council with the acting record")
 
         page.get_by_role("button", name="End acting for Ada Lovelace").click()
         expect(page.locator(".govuk-notification-banner--success")).to_contain_text(

@@ -18,7 +18,14 @@ from tests.helpers.pages import check_html, csrf_token, error_summary
 ACT = "/staff/callers"
 
 
-def _start(client: FlaskClient, resident: User, channel: str = "phone", q: str = "x") -> None:
+def _start(
+    client: FlaskClient,
+    resident: User,
+    channel: str = "phone",
+    q: str = "x",
+    check: str = "security_questions",
+    detail: str = "",
+) -> None:
     token = csrf_token(client, ACT)
     confirm = client.post(
         ACT, data={"csrf_token": token, "q": q, "resident": str(resident.id), "channel": channel}
@@ -28,7 +35,14 @@ def _start(client: FlaskClient, resident: User, channel: str = "phone", q: str =
     assert soup.select_one("#confirm-resident").get_text(strip=True) == resident.display_name
     started = client.post(
         f"{ACT}/start",
-        data={"csrf_token": token, "q": q, "resident": str(resident.id), "channel": channel},
+        data={
+            "csrf_token": token,
+            "q": q,
+            "resident": str(resident.id),
+            "channel": channel,
+            "identity_check": check,
+            "identity_detail": detail,
+        },
     )
     assert started.status_code == 303, started.get_data(as_text=True)[:2000]
 
