@@ -5,7 +5,7 @@ token (only its SHA-256 is stored). Each visitor gets a KioskSession whose last 
 server keeps, so an idle session ends server-side even without JavaScript (on the next request,
 or by the periodic reaper). Ending a session revokes any sign-in made on the terminal, ends any
 staff assistance, and answers with `Clear-Site-Data` and expired cookies, keeping only the
-device cookie.
+device cookie. Every kiosk page is sent with `autocomplete="off"` on each form and field.
 """
 
 from __future__ import annotations
@@ -311,7 +311,38 @@ def before_request() -> Response | None:
     return None
 
 
-_FORM_TAG = re.compile(rb"<form\b(?![^>]*\bautocomplete=)", re.IGNORECASE)
+# Every form and field tag of a kiosk page (attribute values never hold ">": Jinja escapes it).
+_FIELD_TAG = re.compile(rb"<(form|input|select|textarea)(\s[^>]*)?>", re.IGNORECASE)
+# One attribute: quoted values are consumed whole, so text inside a value is never an attribute.
+_ATTRIBUTE = re.compile(rb"""\s*([^\s"'>/=]+)(\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?|\s*/""")
+# Input types autofill never fills (and where the attribute is not allowed).
+_NO_AUTOFILL_TYPES = {
+    b"hidden", b"checkbox", b"radio", b"file", b"submit", b"image", b"reset", b"button"
+}  # fmt: skip
+
+
+def _autocomplete_off(match: re.Match[bytes]) -> bytes:
+    name, attributes = match.group(1), match.group(2) or b""
+    kept = []
+    kind = b"text"
+    for attribute in _ATTRIBUTE.finditer(attributes):
+        attr_name = (attribute.group(1) or b"").lower()
+        if attr_name == b"type" and attribute.group(2):
+            kind = attribute.group(2).split(b"=", 1)[1].strip().strip(b"\"'").lower()
+        if attr_name and attr_name != b"autocomplete":
+            kept.append(b" " + attribute.group(0).strip())
+    if name.lower() == b"input" and kind in _NO_AUTOFILL_TYPES:
+        return match.group(0)
+    return b"<" + name + b"".join(kept) + b' autocomplete="off">'
+
+
+def without_autocomplete(body: bytes) -> bytes:
+    """Every form and text field of a page with autocomplete="off", whatever the template said.
+
+    Field-level values such as "email" or "postal-code" override the form's "off", so each field
+    is rewritten: a shared terminal must not offer one visitor's details to the next.
+    """
+    return _FIELD_TAG.sub(_autocomplete_off, body)
 
 
 def after_request(response: Response) -> Response:
@@ -338,11 +369,10 @@ def after_request(response: Response) -> Response:
         response.headers.remove("Set-Cookie")
         for header in kept:
             response.headers.add("Set-Cookie", header)
-    # Browsers must not remember what visitors type into forms on a shared terminal.
+    # Browsers must not remember what visitors type on a shared terminal, nor offer it to the
+    # next visitor: every page and htmx fragment, whichever slice's macros built its fields.
     if response.mimetype == "text/html" and not response.direct_passthrough:
-        body = response.get_data()
-        if b"<form" in body:
-            response.set_data(_FORM_TAG.sub(b'<form autocomplete="off"', body))
+        response.set_data(without_autocomplete(response.get_data()))
     return response
 
 

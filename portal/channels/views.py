@@ -276,7 +276,9 @@ def enrol():
             values=values,
             this_device=None,
         ), 400
-    device, cookie_value, code = kiosk_mode.enrol_device(
+    # The first code is not shown: this screen is the public kiosk from now on. Staff issue one
+    # from a staff computer ("New assistance code").
+    device, cookie_value, _code = kiosk_mode.enrol_device(
         values["library"], values["terminal"], current_user.id
     )
     db.session.flush()
@@ -293,7 +295,7 @@ def enrol():
     end_current_session()
     db.session.commit()
     response = make_response(
-        render_page("channels/enrolled.html", device=device, code=code, staff_name=staff_name)
+        render_page("channels/enrolled.html", device=device, staff_name=staff_name)
     )
     kiosk_mode.set_device_cookie(response, cookie_value)
     return _no_store(response)
@@ -329,10 +331,15 @@ def revoke(device_id: int):
 @bp.post("/staff/kiosks/<int:device_id>/code")
 @role_required("library")
 def new_code(device_id: int):
-    """Issue a new assistance code for a terminal (the old one stops working)."""
+    """Issue a new assistance code for a terminal (the old one stops working).
+
+    Never on a kiosk: the code would be on a public screen.
+    """
     device = _device_or_404(device_id)
     if device.revoked_at is not None:
         abort(404)
+    if g.get("kiosk"):
+        abort(403)
     code = kiosk_mode.new_assist_code()
     device.assist_code_hash = kiosk_mode.token_hash(code)
     record_audit("kiosk.code_changed", "kiosk_device", device.id)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
+from bs4 import BeautifulSoup
 from sqlalchemy import select, update
 
 from portal.accounts.models import UserSession
-from portal.channels.kiosk import DEVICE_COOKIE, reap_idle_sessions
+from portal.channels.kiosk import DEVICE_COOKIE, reap_idle_sessions, token_hash
 from portal.channels.models import KioskDevice, KioskSession
 from portal.common.models import AuditEvent, ServiceTransaction, utcnow
 from portal.common.transactions import record_transaction
@@ -35,8 +37,7 @@ def test_library_staff_enrol_this_computer_and_are_signed_out(app):
     )
     assert response.status_code == 200
     soup = check_html(response)
-    code = soup.select_one("#assist-code").get_text(strip=True)
-    assert len(code) == 6
+    assert soup.select_one("#assist-code") is None  # never on the public screen
     device_cookie = next(c for c in _set_cookies(response) if c.startswith(f"{DEVICE_COOKIE}="))
     assert "HttpOnly" in device_cookie and "Max-Age=34560000" in device_cookie
     assert device_cookie.split("=", 1)[1].startswith("castlebrook-central-library.")
@@ -273,3 +274,105 @@ def test_library_and_terminal_names_show_as_text_everywhere(app):
         assert page.find("img", src="x") is None
         assert not [s for s in page.find_all("script") if "alert" in s.get_text()]
         assert library in page.get_text()
+
+
+# Input types autofill never fills; every other field must carry autocomplete="off" on a kiosk.
+NOT_AUTOFILLED = {"hidden", "checkbox", "radio", "file", "submit", "image", "reset", "button"}
+
+
+def personal_autocomplete(soup) -> list[str]:  # noqa: ANN001
+    """Forms and fields of a page that a browser could fill from what it remembers."""
+    found = []
+    for tag in soup.find_all(["form", "input", "select", "textarea"]):
+        if tag.name == "input" and (tag.get("type") or "text").lower() in NOT_AUTOFILLED:
+            continue
+        if tag.get("autocomplete") != "off":
+            found.append(
+                f"<{tag.name} name={tag.get('name')} autocomplete={tag.get('autocomplete')}>"
+            )
+    return found
+
+
+def _kiosk_pages(app) -> list[str]:  # noqa: ANN001
+    """Every page without URL arguments, and the pages of a form with personal fields."""
+    from portal.common.gazetteer.demo import load_demo_gazetteer
+    from portal.online_forms.demo import load_demo_forms
+
+    with app.app_context():
+        load_demo_gazetteer()
+        load_demo_forms()
+    pages = sorted(
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if "GET" in (rule.methods or set()) and not rule.arguments
+    )
+    return [*pages, "/forms/address-lookup?field=address&postcode=CK1+1AB", "/repairs/link"]
+
+
+def test_every_field_on_every_kiosk_page_has_autocomplete_off(app):
+    """Field-level values ("email", "postal-code", "current-password") override the form's
+    "off", so the server rewrites each field on a kiosk, with or without JavaScript."""
+    pages = _kiosk_pages(app)
+    _, cookie, _ = enrol(app)
+    visitor = kiosk_client(app, cookie)
+    resident = kiosk_client(app, cookie)
+    sign_in(resident, make_user(app, name="Ada Resident"))
+    elsewhere = client_for(app, None)
+    problems, checked_fields, personal_elsewhere = [], 0, 0
+    for url in pages:
+        for client in (visitor, resident):
+            response = client.get(url)
+            if response.status_code != 200 or response.mimetype != "text/html":
+                continue
+            soup = BeautifulSoup(response.get_data(as_text=True), "html.parser")
+            checked_fields += len(soup.find_all(["input", "select", "textarea"]))
+            problems.extend(f"{url}: {p}" for p in personal_autocomplete(soup))
+        normal = elsewhere.get(url)
+        if normal.status_code == 200 and normal.mimetype == "text/html":
+            soup = BeautifulSoup(normal.get_data(as_text=True), "html.parser")
+            personal_elsewhere += len(personal_autocomplete(soup))
+    assert checked_fields > 50  # the walk saw the sign-in, register, payment and form fields
+    assert personal_elsewhere > 5  # the same pages off a kiosk do ask for autofill
+    assert not problems, "\n".join(problems)
+    # The rewritten pages stay valid HTML (no attribute twice, nothing broken).
+    for url in ("/sign-in", "/register", "/pay", "/planning/alerts", "/repairs/link"):
+        check_html(visitor.get(url))
+
+
+def test_the_assistance_code_is_never_shown_on_the_kiosk(app):
+    staff = make_user(app, roles=("library",))
+    client = client_for(app, staff)
+    token = csrf_token(client, "/staff/kiosks")
+    enrolled = client.post(
+        "/staff/kiosks",
+        data={"csrf_token": token, "library": "Mill Road Library", "terminal": "T1"},
+    )
+    assert enrolled.status_code == 200
+    soup = check_html(enrolled)
+    assert soup.select_one("#assist-code") is None
+    with app.app_context():
+        device = db.session.scalar(select(KioskDevice))
+        code_hash, device_id = device.assist_code_hash, device.id
+    shown = set(re.findall(r"\b[A-Z2-9]{6}\b", enrolled.get_data(as_text=True)))
+    assert all(token_hash(word) != code_hash for word in shown)
+    # Library staff signed in on a kiosk are not offered a new code there, nor given one.
+    device_cookie = next(c for c in _set_cookies(enrolled) if c.startswith(f"{DEVICE_COOKIE}="))
+    on_kiosk = kiosk_client(app, device_cookie.split(";")[0].split("=", 1)[1])
+    sign_in(on_kiosk, staff)
+    page = check_html(on_kiosk.get("/staff/kiosks"))
+    assert page.find("button", string=re.compile("New assistance code")) is None
+    refused = on_kiosk.post(
+        f"/staff/kiosks/{device_id}/code",
+        data={"csrf_token": csrf_token(on_kiosk, "/staff/kiosks")},
+    )
+    assert refused.status_code == 403
+    with app.app_context():
+        assert db.session.get(KioskDevice, device_id).assist_code_hash == code_hash
+    # From a staff computer the code is issued and works.
+    desk = client_for(app, make_user(app, roles=("library",)))
+    issued = desk.post(
+        f"/staff/kiosks/{device_id}/code", data={"csrf_token": csrf_token(desk, "/staff/kiosks")}
+    )
+    code = check_html(issued).select_one("#assist-code").get_text(strip=True)
+    with app.app_context():
+        assert token_hash(code) == db.session.get(KioskDevice, device_id).assist_code_hash
