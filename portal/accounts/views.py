@@ -293,7 +293,11 @@ def reset_password(token: str):
 def my_sections(user: User) -> list[dict[str, Any]]:
     sections = []
     providers = current_app.extensions.get("portal_my_council_sections", [])
+    # The channels slice hides the sections staff acting for a caller may not see.
+    visible = current_app.extensions.get("portal_my_council_visible")
     for _order, title, provider in sorted(providers, key=lambda item: item[0]):
+        if visible is not None and not visible(provider):
+            continue
         sections.append({"title": title, "rows": provider(user)})
     return sections
 

@@ -27,6 +27,8 @@ by sign-out, revocation or timeout) ends acting.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Flask, Response, flash, g, request, session
 from sqlalchemy import update
 
@@ -116,6 +118,19 @@ def before_request() -> Response | tuple[str, int] | None:
     return None
 
 
+def my_council_section_visible(provider: Callable[..., object]) -> bool:
+    """While acting, My council shows only the sections of the slices the staff member reaches
+    (a section belongs to the slice whose package defines its provider), and who acted."""
+    row = g.get("acting")
+    if row is None:
+        return True
+    parts = provider.__module__.split(".")
+    slice_name = parts[1] if len(parts) > 1 else ""
+    if slice_name == "channels":
+        return True
+    return services.may_open_while_acting(row.staff, f"{slice_name}.my_council_section")
+
+
 def context() -> dict[str, object]:
     """Template values for the "Acting for" banner."""
     row = g.get("acting")
@@ -128,3 +143,4 @@ def init_app(app: Flask) -> None:
     """Register after the kiosk hooks (acting never runs on a kiosk terminal)."""
     app.before_request(before_request)
     app.context_processor(context)
+    app.extensions["portal_my_council_visible"] = my_council_section_visible

@@ -61,6 +61,34 @@ def test_each_role_reaches_only_its_own_slice_while_acting(app, roles, reached, 
     assert not failures, "\n".join(failures)
 
 
+def _headings(client) -> list[str]:  # noqa: ANN001
+    soup = check_html(client.get("/my"))
+    return [h.get_text(strip=True) for h in soup.select("main h2")]
+
+
+def test_my_council_shows_only_the_sections_of_the_acting_role(app):
+    resident = make_user(app, name="Ada Lovelace")
+    everything = _headings(client_for(app, resident))
+    assert {"Your payments", "Your forms", "Your repairs", "Your planning alerts"} <= set(
+        everything
+    )
+    expected = {
+        "housing": {"Your repairs"},
+        "finance": {"Your payments"},
+        "officer": {"Your forms"},
+        "planning": {"Your planning alerts"},
+        "admin": {"Your payments", "Your forms", "Your repairs", "Your planning alerts"},
+    }
+    for role, sections in expected.items():
+        client = client_for(app, make_user(app, roles=(role,)))
+        _start(client, resident)
+        shown = _headings(client)
+        hidden = {"Your payments", "Your forms", "Your repairs", "Your planning alerts"} - sections
+        assert sections <= set(shown) and not hidden & set(shown), (role, shown)
+        assert "Staff who acted for you" in shown
+    assert _headings(client_for(app, resident)) == everything  # the resident still sees all
+
+
 def test_a_write_outside_the_slice_is_refused_and_changes_nothing(app):
     from portal.planning.models import PlanningComment
     from tests.planning.conftest import make_application
