@@ -24,7 +24,8 @@ from portal.common.outbox import queue_email
 from portal.common.references import new_reference
 from portal.common.transactions import current_channel, record_transaction
 from portal.extensions import db
-from portal.repairs import calendar
+from portal.repairs import calendar, lifecycle
+from portal.repairs.lifecycle import RepairsError, TransitionRefused  # noqa: F401 (callers)
 from portal.repairs.models import (
     PERIOD_LABELS,
     PERIODS,
@@ -75,10 +76,6 @@ PHONE_NOW_REASONS = {
     "exposed_wires": "Exposed or bare electrical wires",
     "alarm": "A carbon monoxide or smoke alarm is sounding",
 }
-
-
-class RepairsError(ValueError):
-    """A rule refused the action; the message is for the person who asked."""
 
 
 class SlotTaken(RepairsError):
@@ -382,16 +379,44 @@ def add_event(
     return event
 
 
+def _move(repair: Repair, action: str) -> str:
+    """The status `action` takes the repair to, by the state machine (refused otherwise)."""
+    target = lifecycle.next_status(repair.status, action)
+    return _awaiting_status(repair) if target == lifecycle.AWAITING else target
+
+
+def _awaiting_status(repair: Repair) -> str:
+    """Where a repair waits for an appointment: triaged if staff triaged it since it was last
+    reported or reopened, otherwise reported."""
+    for event in reversed(repair.events):
+        if event.status in (Repair.REPORTED, Repair.TRIAGED):
+            return event.status
+    return Repair.REPORTED
+
+
+def _end_appointment(repair: Repair, attended: bool) -> None:
+    """A repair ended: its live appointment stops holding a place (see portal/repairs/lifecycle)."""
+    appointment = repair.active_appointment
+    if appointment is None:
+        return
+    if attended and appointment.slot.date <= today():
+        appointment.status = Appointment.ATTENDED
+    else:
+        _release(appointment, Appointment.CANCELLED)
+
+
 def set_status(repair: Repair, status: str, actor_id: int | None, note: str = "") -> None:
-    """Move a repair to `status`, keep the history and tell the tenant."""
+    """Staff move a repair to `status` through the state machine; history kept, tenant told."""
     if status not in Repair.STATUSES:
         raise RepairsError("Choose a status")
-    if status == repair.status:
-        return
-    if status in (Repair.COMPLETED, Repair.CANCELLED):
-        appointment = repair.active_appointment
-        if appointment and status == Repair.CANCELLED:
-            _release(appointment, Appointment.CANCELLED)
+    if status == Repair.BOOKED:
+        raise TransitionRefused("To book the repair, choose an appointment under Appointment")
+    action = lifecycle.STAFF_ACTIONS.get(status)
+    if action is None:
+        raise TransitionRefused(lifecycle.refusal(repair.status, lifecycle.REOPEN))
+    status = _move(repair, action)
+    if action in (lifecycle.COMPLETE, lifecycle.CANCEL):
+        _end_appointment(repair, attended=action == lifecycle.COMPLETE)
     repair.status = status
     repair.updated_at = utcnow()
     if status == Repair.COMPLETED:
@@ -415,30 +440,36 @@ def set_status(repair: Repair, status: str, actor_id: int | None, note: str = ""
 def can_reopen(repair: Repair, now: datetime | None = None) -> bool:
     now = now or utcnow()
     return (
-        repair.status == Repair.COMPLETED
+        lifecycle.allows(repair.status, lifecycle.REOPEN)
         and repair.completed_at is not None
         and _aware(repair.completed_at) >= now - timedelta(days=REOPEN_DAYS)
     )
 
 
 def reopen(repair: Repair, note: str, actor_id: int | None) -> None:
-    """ "Not fixed": reopen a repair completed in the last 14 days, with the tenant's note."""
+    """ "Not fixed": reopen a repair completed in the last 14 days, with the tenant's note.
+
+    It goes back to reported with a new target date and needs a new appointment.
+    """
+    status = _move(repair, lifecycle.REOPEN)
     if not can_reopen(repair):
         raise RepairsError(
             f"You can only say a repair is not fixed within {REOPEN_DAYS} days of it being completed"
         )
-    repair.status = Repair.REPORTED
+    # Repairs completed before appointments were ended on completion may still hold one.
+    _end_appointment(repair, attended=True)
+    repair.status = status
     repair.reopened_count += 1
     repair.completed_at = None
     now = utcnow()
     repair.updated_at = now
     repair.target_date = calendar.target_date(repair.priority, now, settings())
-    add_event(repair, f"Reopened: not fixed. {note}", status=Repair.REPORTED, actor_id=actor_id)
+    add_event(repair, f"Reopened: not fixed. {note}", status=status, actor_id=actor_id)
     _email_tenant(
         repair,
         f"Your repair {repair.reference} has been reopened",
         f"You told us repair {repair.reference} is not fixed. We have reopened it and will be "
-        f"in touch. You can book a new appointment at {_repair_url(repair)}",
+        f"in touch. Book a new appointment at {_repair_url(repair)}",
     )
 
 
@@ -502,12 +533,17 @@ def next_free_slots(repair: Repair, after: date | None = None, limit: int = 6) -
 
 
 def can_book(repair: Repair) -> bool:
-    return repair.status in (Repair.REPORTED, Repair.TRIAGED, Repair.BOOKED)
+    return lifecycle.allows(repair.status, lifecycle.BOOK)
 
 
 def can_change(appointment: Appointment, on: date | None = None) -> bool:
-    """A tenant may change or cancel until the day before the appointment."""
-    return appointment.status == Appointment.BOOKED and (on or today()) < appointment.slot.date
+    """A tenant may change or cancel until the day before the appointment, while the repair is
+    booked (not once work has started or the repair has ended)."""
+    return (
+        appointment.status == Appointment.BOOKED
+        and lifecycle.allows(appointment.repair.status, lifecycle.CANCEL_APPOINTMENT)
+        and (on or today()) < appointment.slot.date
+    )
 
 
 def book(
@@ -528,8 +564,7 @@ def book(
     # Lock the repair row first so two submissions for the same repair queue up.
     db.session.execute(update(Repair).where(Repair.id == repair.id).values(updated_at=utcnow()))
     db.session.refresh(repair)
-    if not can_book(repair):
-        raise RepairsError("This repair can no longer be booked")
+    status = _move(repair, lifecycle.BOOK)
     old = repair.active_appointment
     if old is not None and staff_id is None and not can_change(old):
         raise RepairsError("Your appointment is tomorrow or today: phone us to change it")
@@ -563,7 +598,7 @@ def book(
     )
     appointment.slot = slot
     repair.appointments.append(appointment)
-    repair.status = Repair.BOOKED
+    repair.status = status
     repair.updated_at = utcnow()
     verb = "moved to" if old is not None else "booked for"
     add_event(
@@ -598,13 +633,15 @@ def _release(appointment: Appointment, status: str) -> None:
 
 
 def cancel_appointment(repair: Repair, actor_id: int | None, by_staff: bool = False) -> None:
+    """Cancel the live appointment: the place is released and the repair waits for a new one."""
+    status = _move(repair, lifecycle.CANCEL_APPOINTMENT)
     appointment = repair.active_appointment
     if appointment is None:
         raise RepairsError("There is no appointment to cancel")
     if not by_staff and not can_change(appointment):
         raise RepairsError("Your appointment is tomorrow or today: phone us to cancel it")
     _release(appointment, Appointment.CANCELLED)
-    repair.status = Repair.TRIAGED if repair.status == Repair.BOOKED else repair.status
+    repair.status = status
     repair.updated_at = utcnow()
     add_event(
         repair,

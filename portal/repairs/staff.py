@@ -16,7 +16,7 @@ from portal.common.audit import record_audit
 from portal.common.clock import to_uk
 from portal.extensions import db
 from portal.rendering import render_page
-from portal.repairs import services
+from portal.repairs import lifecycle, services
 from portal.repairs.models import (
     PERIOD_LABELS,
     PERIODS,
@@ -167,7 +167,9 @@ def detail(reference: str):
         category_text=services.category_text,
         priorities=PRIORITIES,
         trades=TRADE_LABELS,
-        statuses=services.STATUS_LABELS,
+        can_book=services.can_book(repair),
+        can_cancel_appointment=lifecycle.allows(repair.status, lifecycle.CANCEL_APPOINTMENT),
+        statuses={s: services.STATUS_LABELS[s] for s in lifecycle.staff_choices(repair.status)},
         labels=services.STATUS_LABELS,
         colours=services.STATUS_TAG_COLOURS,
         describe_slot=services.describe_slot,

@@ -407,6 +407,7 @@ def detail(reference: str):
         repair=repair,
         appointment=appointment,
         can_change=bool(appointment and services.can_change(appointment)),
+        work_started=repair.status == Repair.IN_PROGRESS,
         can_book=services.can_book(repair) and appointment is None,
         can_reopen=services.can_reopen(repair),
         events=[e for e in repair.events if e.public],
