@@ -65,8 +65,10 @@ STATUS_TAG_COLOURS = {
     Repair.CANCELLED: "grey",
 }
 
-# Emergency triage: what sends the tenant to the phone instead of the online form.
+# Emergency triage: what sends the tenant to the phone instead of the online form. Carbon
+# monoxide is a get-out-now emergency like gas: it comes before the "phone us" list.
 GAS = "gas"
+CARBON_MONOXIDE = "carbon_monoxide"
 PHONE_NOW_REASONS = {
     "no_heating": "No heating or no hot water",
     "no_water": "No water at all",
@@ -74,7 +76,7 @@ PHONE_NOW_REASONS = {
     "water_on_electrics": "Water leaking on to electrics",
     "insecure": "You cannot lock or secure your home",
     "exposed_wires": "Exposed or bare electrical wires",
-    "alarm": "A carbon monoxide or smoke alarm is sounding",
+    "alarm": "A smoke alarm keeps sounding and there is no fire",
 }
 
 

@@ -174,6 +174,12 @@ def report():
         elif "none" in chosen and len(chosen) > 1:
             errors.append(("#emergency", "Select the problems, or select none of these, not both"))
         if not errors:
+            if services.CARBON_MONOXIDE in chosen:
+                services.record_triage_contact(
+                    current_user.id, property_id, "carbon_monoxide", chosen
+                )
+                db.session.commit()
+                return redirect(url_for("repairs.carbon_monoxide"))
             if services.GAS in chosen:
                 services.record_triage_contact(current_user.id, property_id, "gas", chosen)
                 db.session.commit()
@@ -198,6 +204,12 @@ def report():
 def gas():
     """Smell gas: the gas emergency number and safety advice, nothing else."""
     return render_page("repairs/gas.html")
+
+
+@bp.get("/report/carbon-monoxide")
+def carbon_monoxide():
+    """A carbon monoxide alarm is sounding: get out now, then the gas emergency line or 999."""
+    return render_page("repairs/carbon_monoxide.html")
 
 
 @bp.get("/report/phone-now")

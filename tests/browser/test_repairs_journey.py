@@ -98,6 +98,21 @@ def test_report_with_two_photos_and_book(request, app, world, live_server, tmp_p
         assert db.session.get(Slot, slot_id).booked == 1
 
 
+@pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])
+def test_carbon_monoxide_alarm_sends_the_tenant_out(request, app, world, live_server, js) -> None:  # noqa: F811
+    page = request.getfixturevalue("page" if js else "nojs_page")
+    sign_in_page(page, app, world.tenant)
+    page.goto(live_server("/repairs/report"))
+    page.get_by_label("A carbon monoxide alarm is sounding").check()
+    page.get_by_role("button", name="Continue").click()
+    expect(page.locator("h1")).to_have_text(
+        "If your carbon monoxide alarm is sounding, get everyone out now"
+    )
+    expect(page.locator("main a[href='tel:999']")).to_be_visible()
+    if js:
+        assert_accessible(page, "carbon monoxide")
+
+
 def test_every_repairs_page_passes_axe(app, world, live_server, page, tmp_path) -> None:  # noqa: F811
     from tests.repairs.test_booking import make_repair
 
@@ -112,6 +127,7 @@ def test_every_repairs_page_passes_axe(app, world, live_server, page, tmp_path) 
     for path in (
         "/repairs/link",
         "/repairs/report/gas",
+        "/repairs/report/carbon-monoxide",
         "/repairs/report/phone-now?reason=no_water&reason=alarm",
         f"/repairs/{done}",
         f"/repairs/{done}/not-fixed",

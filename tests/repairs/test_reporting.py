@@ -55,9 +55,35 @@ def test_phone_now_list_shows_both_numbers_and_is_recorded(app, world) -> None:
     text = soup.get_text()
     settings = app.config["PORTAL"]
     assert settings.council_phone in text and settings.council_out_of_hours_phone in text
-    assert "carbon monoxide" in text
+    assert "smoke alarm" in text
     with app.app_context():
         assert db.session.scalar(select(func.count(RepairContact.id))) == 7
+
+
+def test_carbon_monoxide_alarm_gets_the_get_out_now_advice(app, world) -> None:
+    client = client_for(app, world.tenant)
+    triage = check_html(client.get("/repairs/report"))
+    assert triage.find("label", string="A carbon monoxide alarm is sounding")
+    # It wins over everything else chosen with it, gas included.
+    for choices in (
+        ["carbon_monoxide"],
+        ["no_heating", "carbon_monoxide"],
+        ["gas", "carbon_monoxide"],
+    ):
+        response = _triage(client, world.home_id, choices)
+        assert response.location.endswith("/repairs/report/carbon-monoxide"), choices
+    soup = check_html(client.get(response.location))
+    main = soup.select_one("main")
+    steps = [li.get_text(" ", strip=True) for li in main.select("ol li")]
+    assert any(step.startswith("Leave your home") for step in steps)
+    settings = app.config["PORTAL"]
+    assert main.find("a", href=f"tel:{settings.council_gas_emergency_phone.replace(' ', '')}")
+    assert main.find("a", href="tel:999")
+    assert not main.select("form")
+    with app.app_context():
+        outcomes = db.session.scalars(select(RepairContact.outcome)).all()
+        assert outcomes == ["carbon_monoxide"] * 3
+        assert db.session.scalar(select(func.count(Repair.id))) == 0
 
 
 def test_triage_needs_an_answer_and_none_continues(app, world) -> None:
