@@ -156,28 +156,89 @@ def _hash_code(code: str) -> str:
     return hashlib.sha256(code.strip().upper().replace(" ", "").encode()).hexdigest()
 
 
+class NoMatch(RepairsError):
+    """A linking attempt that matched no tenancy: it counts towards the attempt limit."""
+
+
+class TooManyAttempts(RepairsError):
+    """The account has used up its linking attempts for now."""
+
+
+NO_MATCH = (
+    "We could not match that tenancy reference and date of birth. "
+    "Check both, or ask the housing team for a linking code"
+)
+LINK_ATTEMPTS = 5
+LINK_ATTEMPT_WINDOW = timedelta(hours=24)
+LINK_FAILED = "repair.tenancy.link_failed"
+
+
+def normalise_reference(reference: str) -> str:
+    """`RT100005`, `rt 100005` and ` RT-100005 ` are one reference: letters and digits only."""
+    return "".join(ch for ch in reference.upper() if ch.isalnum())
+
+
+def compact_reference(column):  # noqa: ANN001, ANN202
+    return func.upper(func.replace(func.replace(column, "-", ""), " ", ""))
+
+
+def failed_link_attempts(user_id: int) -> int:
+    """Linking attempts by this account that matched nothing in the last 24 hours."""
+    from portal.common.models import AuditEvent
+
+    return (
+        db.session.scalar(
+            select(func.count(AuditEvent.id)).where(
+                AuditEvent.action == LINK_FAILED,
+                AuditEvent.actor_id == user_id,
+                AuditEvent.occurred_at >= utcnow() - LINK_ATTEMPT_WINDOW,
+            )
+        )
+        or 0
+    )
+
+
+def record_failed_link(user_id: int, method: str) -> None:
+    """Count an attempt that matched nothing (the caller commits, after rolling back its own)."""
+    from portal.common.audit import record_audit
+
+    user = db.session.get(User, user_id)
+    record_audit(LINK_FAILED, "user", user_id, {"method": method}, actor=user)
+
+
+def _check_attempts(user_id: int) -> None:
+    if failed_link_attempts(user_id) >= LINK_ATTEMPTS:
+        raise TooManyAttempts(
+            "You have tried to link a tenancy too many times. Try again tomorrow, or ask the "
+            "housing team for a linking code"
+        )
+
+
 def link_with_reference(user_id: int, reference: str, date_of_birth: date) -> Tenancy:
-    """Link an account with a tenancy reference and the tenant's date of birth."""
-    tenancy = db.session.scalar(
-        select(Tenancy).where(Tenancy.reference == reference.strip().upper())
+    """Link an account with a tenancy reference and the tenant's date of birth.
+
+    A wrong reference and a wrong date of birth get the same answer, so neither is confirmed.
+    """
+    _check_attempts(user_id)
+    wanted = normalise_reference(reference)
+    tenancy = (
+        db.session.scalar(select(Tenancy).where(compact_reference(Tenancy.reference) == wanted))
+        if wanted
+        else None
     )
     if tenancy is None or tenancy.date_of_birth != date_of_birth:
-        raise RepairsError(
-            "We could not find a tenancy with that reference and date of birth. "
-            "Check both, or ask the housing team for a linking code"
-        )
+        raise NoMatch(NO_MATCH)
     return _link(tenancy, user_id)
 
 
 def link_with_code(user_id: int, code: str) -> Tenancy:
     """Link an account with a one-off code from the housing team."""
+    _check_attempts(user_id)
     tenancy = db.session.scalar(select(Tenancy).where(Tenancy.link_code_hash == _hash_code(code)))
     if tenancy is None or (
         tenancy.link_code_expires_at and _aware(tenancy.link_code_expires_at) < utcnow()
     ):
-        raise RepairsError(
-            "That code is not valid or has expired: ask the housing team for a new one"
-        )
+        raise NoMatch("That code is not valid or has expired: ask the housing team for a new one")
     tenancy.link_code_hash = None
     tenancy.link_code_expires_at = None
     return _link(tenancy, user_id)

@@ -454,8 +454,15 @@ def tenancies():
     q = request.args.get("q", "").strip()[:80]
     query = select(Tenancy).order_by(Tenancy.reference)
     if q:
+        compact = services.normalise_reference(q)
         query = query.where(
-            or_(Tenancy.reference.ilike(f"%{q}%"), Tenancy.tenant_name.ilike(f"%{q}%"))
+            or_(
+                Tenancy.reference.ilike(f"%{q}%"),
+                Tenancy.tenant_name.ilike(f"%{q}%"),
+                services.compact_reference(Tenancy.reference).like(f"%{compact}%")
+                if compact
+                else False,
+            )
         )
     rows = db.session.scalars(query.limit(200)).all()
     users = {

@@ -129,11 +129,17 @@ def link():
                 errors.append(("#method", "Select how you want to link your tenancy"))
         except services.RepairsError as exc:
             errors.append(("#code" if values["method"] == "code" else "#reference", str(exc)))
+            failed = isinstance(exc, services.NoMatch)
+        else:
+            failed = False
         if not errors:
             db.session.commit()
             flash(f"Your account is now linked to {tenancy.home.label}", "success")
             return redirect(url_for("repairs.start"))
         db.session.rollback()
+        if failed:
+            services.record_failed_link(current_user.id, values["method"])
+            db.session.commit()
     return render_page(
         "repairs/link.html",
         page_errors=errors,

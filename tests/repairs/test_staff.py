@@ -204,6 +204,11 @@ def test_tree_editing(app, world) -> None:
 def test_tenancy_link_unlink_and_code(app, world) -> None:
     client = client_for(app, world.housing)
     get_page(client, "repairs_staff.tenancies")
+    # Staff find a tenancy however its reference is typed.
+    for typed in ("rt000001", "RT 000001"):
+        soup = get_page(client, "repairs_staff.tenancies", q=typed)
+        cells = [td.get_text(strip=True) for td in soup.select("tbody tr td:first-child")]
+        assert cells == ["RT-000001"], typed
     with app.app_context():
         tenancy_id = db.session.scalar(select(Tenancy.id).where(Tenancy.reference == "RT-000001"))
     _post(client, f"/staff/repairs/tenancies/{tenancy_id}/unlink")
