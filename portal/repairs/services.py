@@ -559,6 +559,34 @@ def recategorise(
     return changes
 
 
+def booked_by_tenant_condition():  # noqa: ANN201
+    """Repairs booked whose live appointment the tenant made (online, at a kiosk), not staff on
+    the phone: the queue staff check for access notes and the right trade."""
+    return (Repair.status == Repair.BOOKED) & Repair.appointments.any(
+        and_(Appointment.status == Appointment.BOOKED, Appointment.channel != "phone")
+    )
+
+
+def search_condition(q: str):  # noqa: ANN201
+    """Repairs whose reference, problem, description, street or postcode contains `q`."""
+    like = f"%{q}%"
+    compact = f"%{q.replace(' ', '').lower()}%"
+    at_address = (
+        select(Property.id)
+        .join(Address, Property.uprn == Address.uprn)
+        .where(
+            Address.line1.ilike(like)
+            | func.replace(func.lower(Address.postcode), " ", "").like(compact)
+        )
+    )
+    return (
+        Repair.reference.ilike(like)
+        | Repair.category.ilike(like)
+        | Repair.description.ilike(like)
+        | Repair.property_id.in_(at_address)
+    )
+
+
 def is_overdue(repair: Repair, on: date | None = None) -> bool:
     return repair.is_open and repair.target_date < (on or today())
 

@@ -173,6 +173,31 @@ def test_every_repairs_page_passes_axe(app, world, live_server, page, tmp_path) 
     assert_accessible(page, "lost race")
 
 
+def test_staff_board_queue_and_search_without_javascript(
+    app,
+    world,  # noqa: F811
+    live_server,
+    nojs_page,
+) -> None:
+    from tests.repairs.test_booking import make_repair
+
+    reference = make_repair(app, world.tenant, world.home_id)
+    with app.app_context():
+        slot = add_slot("plumbing", working_days_ahead(2)).id
+        repair = db.session.scalar(select(Repair).where(Repair.reference == reference))
+        services.book(repair, slot, actor_id=world.tenant.id)
+        db.session.commit()
+    page = nojs_page
+    sign_in_page(page, app, world.housing)
+    page.goto(live_server("/staff/repairs"))
+    page.get_by_role("link", name="Booked by tenants").click()
+    expect(page.locator("#board-results")).to_contain_text(reference)
+    page.goto(live_server("/staff/repairs?view=reopened"))
+    page.get_by_label("Search all repairs").fill(reference.lower())
+    page.get_by_role("button", name="Filter").click()
+    expect(page.locator("#board-results")).to_contain_text(reference)
+
+
 def test_staff_pages_pass_axe(app, world, live_server, page) -> None:  # noqa: F811
     from tests.repairs.test_booking import make_repair
 
@@ -185,6 +210,8 @@ def test_staff_pages_pass_axe(app, world, live_server, page) -> None:  # noqa: F
         "/staff/repairs",
         "/staff/repairs?view=all",
         "/staff/repairs?view=overdue",
+        "/staff/repairs?view=booked",
+        "/staff/repairs?view=new&q=castle",
         f"/staff/repairs/{reference}",
         "/staff/repairs/slots",
         "/staff/repairs/tree",
@@ -198,6 +225,13 @@ def test_staff_pages_pass_axe(app, world, live_server, page) -> None:  # noqa: F
     page.wait_for_url("**view=all**")
     assert reference in page.locator("#board-results").inner_text()
     assert_accessible(page, "board after htmx filter")
+    # The search looks through every repair, whatever view it was typed on.
+    page.goto(live_server("/staff/repairs?view=reopened"))
+    page.get_by_label("Search all repairs").fill(reference)
+    page.get_by_role("button", name="Filter").click()
+    expect(page.locator("#board-results caption")).to_contain_text("All repairs matching")
+    assert reference in page.locator("#board-results").inner_text()
+    assert_accessible(page, "board search")
     page.goto(live_server("/staff/repairs/slots"))
     page.get_by_role("button", name="Create slots").click()
     expect(page.locator(".govuk-error-summary")).to_be_visible()
