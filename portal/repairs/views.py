@@ -25,8 +25,11 @@ from portal.repairs.models import (
 )
 from portal.repairs.photos import (
     KEPT_MAX_AGE,
+    MAX_BYTES,
     MAX_PHOTOS,
     PhotoError,
+    discard_unsent_photo,
+    photos_hint,
     process_photo,
     still_usable,
     store_photo,
@@ -326,6 +329,8 @@ def details():
         "contact_phone": request.form.get("contact_phone", "").strip(),
     }
     kept = _kept_photos(request.form.get("kept_photos", ""))
+    removing = request.form.get("remove_photo") if request.method == "POST" else None
+    removed = ""
     errors: list[tuple[str, str]] = []
     photo_errors: list[str] = []
     if request.method == "POST":
@@ -352,23 +357,16 @@ def details():
             digits = "".join(ch for ch in values["contact_phone"] if ch.isdigit())
             if not 10 <= len(digits) <= 13:
                 errors.append(("#contact_phone", "Enter a UK phone number, like 01632 960 001"))
-        for upload in request.files.getlist("photos"):
-            if not upload or not upload.filename:
-                continue
-            name = upload.filename.replace("\\", "/").rsplit("/", 1)[-1][:100]
-            if len(kept) >= MAX_PHOTOS:
-                photo_errors.append(f"{name} was not added: you can add up to {MAX_PHOTOS} photos")
-                continue
-            data = upload.read(10 * 1024 * 1024 + 1)
-            try:
-                processed = process_photo(data, name)
-            except PhotoError as exc:
-                photo_errors.append(str(exc))
-                continue
-            key, thumb = store_photo(processed)
-            kept.append([key, thumb, processed.width, processed.height, name])
+        _add_uploads(kept, photo_errors)
         errors.extend(("#photos", message) for message in photo_errors)
-        if not errors:
+        if removing is not None:
+            # "Remove" on a photo: drop it and show the form again, nothing else checked yet.
+            for gone in [p for p in kept if p[0] == removing][:1]:
+                kept.remove(gone)
+                discard_unsent_photo(str(gone[0]), str(gone[1]))
+                removed = gone[4] or "The photo"
+            errors = [("#photos", message) for message in photo_errors]
+        elif not errors:
             repair = services.create_repair(
                 services.ReportInput(
                     property_id=property_id,
@@ -391,6 +389,8 @@ def details():
         values=values,
         kept=kept,
         kept_token=kept_token,
+        removed=removed,
+        photos_hint=photos_hint(),
         leaf=leaf,
         category=services.category_text(leaf),
         property_id=property_id,
@@ -399,6 +399,25 @@ def details():
         description_max=DESCRIPTION_MAX,
         access_max=ACCESS_MAX,
     )
+
+
+def _add_uploads(kept: list[list], photo_errors: list[str]) -> None:
+    """Check and store the photos chosen on this try, after those kept from earlier tries."""
+    for upload in request.files.getlist("photos"):
+        if not upload or not upload.filename:
+            continue
+        name = upload.filename.replace("\\", "/").rsplit("/", 1)[-1][:100]
+        if len(kept) >= MAX_PHOTOS:
+            photo_errors.append(f"{name} was not added: you can add up to {MAX_PHOTOS} photos")
+            continue
+        data = upload.read(MAX_BYTES + 1)
+        try:
+            processed = process_photo(data, name)
+        except PhotoError as exc:
+            photo_errors.append(str(exc))
+            continue
+        key, thumb = store_photo(processed)
+        kept.append([key, thumb, processed.width, processed.height, name])
 
 
 def _reported(reference: str) -> Response:

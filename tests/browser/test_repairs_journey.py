@@ -113,6 +113,43 @@ def test_carbon_monoxide_alarm_sends_the_tenant_out(request, app, world, live_se
         assert_accessible(page, "carbon monoxide")
 
 
+@pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])
+def test_a_photo_added_by_mistake_is_removed_before_sending(
+    request,
+    app,
+    world,  # noqa: F811
+    live_server,
+    tmp_path,
+    js,
+) -> None:
+    page = request.getfixturevalue("page" if js else "nojs_page")
+    with app.app_context():
+        from tests.repairs.conftest import leaf
+
+        leaf_id = leaf("Dripping tap").id
+    tap = tmp_path / "tap.jpg"
+    tap.write_bytes(jpeg_with_gps())
+    selfie = tmp_path / "selfie.png"
+    selfie.write_bytes(png_bytes())
+    sign_in_page(page, app, world.tenant)
+    page.goto(live_server(f"/repairs/report/details?property={world.home_id}&problem={leaf_id}"))
+    expect(page.locator("#photos-hint")).to_contain_text("You can add up to 5 photos")
+    page.locator("#photos").set_input_files([str(tap), str(selfie)])
+    page.get_by_role("button", name="Report repair").click()  # no description yet
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
+    page.get_by_label("Describe the problem").fill("The tap drips.")
+    page.get_by_role("button", name="Remove selfie.png").click()
+    expect(page.locator("#photo-removed")).to_have_text("selfie.png removed.")
+    expect(page.get_by_label("Describe the problem")).to_have_value("The tap drips.")
+    expect(page.locator("button[name=remove_photo]")).to_have_count(1)
+    if js:
+        assert_accessible(page, "photo removed")
+    page.get_by_label("Email").check()
+    page.get_by_role("button", name="Report repair").click()
+    expect(page.locator("body")).to_contain_text("Repair reported")
+    expect(page.locator("img[alt^='Photo']")).to_have_count(1)
+
+
 def test_every_repairs_page_passes_axe(app, world, live_server, page, tmp_path) -> None:  # noqa: F811
     from tests.repairs.test_booking import make_repair
 

@@ -224,6 +224,67 @@ def test_refused_files_keep_the_rest_of_the_report(app, world) -> None:
         assert [p.original_name for p in repair.photos] == ["good.jpg"]
 
 
+def test_a_photo_added_by_mistake_can_be_removed_before_sending(app, world) -> None:
+    from portal.common import storage
+
+    client = client_for(app, world.tenant)
+    with app.app_context():
+        tap_id = leaf("Dripping tap").id
+    soup = check_html(
+        _details(
+            client, world.home_id, tap_id, description="",
+            files=[("tap.jpg", jpeg_with_gps()), ("selfie.png", png_bytes())],
+        )
+    )  # fmt: skip
+    token = soup.find("input", attrs={"name": "kept_photos"})["value"]
+    buttons = soup.select("button[name=remove_photo]")
+    assert [b.get_text(" ", strip=True) for b in buttons] == [
+        "Remove tap.jpg",
+        "Remove selfie.png",
+    ]
+    selfie = buttons[1]["value"]
+    with app.app_context():
+        assert storage.path_for(selfie).exists()
+    # Remove it (with JavaScript off this is the same form post): nothing else is checked yet,
+    # and what was typed stays.
+    soup = check_html(
+        _details(
+            client, world.home_id, tap_id, description="", access_notes="Side gate",
+            kept_photos=token, remove_photo=selfie,
+        )
+    )  # fmt: skip
+    assert error_summary(soup) == []
+    assert soup.find(id="photo-removed").get_text() == "selfie.png removed."
+    assert soup.find("textarea", id="access_notes").get_text() == "Side gate"
+    assert [b.get_text(" ", strip=True) for b in soup.select("button[name=remove_photo]")] == [
+        "Remove tap.jpg"
+    ]
+    with app.app_context():
+        assert not storage.path_for(selfie).exists()
+    # The first button of the form is the report, so Enter in a field sends it.
+    first = soup.select_one("main form button[type=submit]")
+    assert first.get_text() == "Report repair" and not first.get("name")
+    token = soup.find("input", attrs={"name": "kept_photos"})["value"]
+    response = _details(client, world.home_id, tap_id, kept_photos=token)
+    assert response.status_code == 302
+    with app.app_context():
+        repair = db.session.scalar(select(Repair))
+        assert [p.original_name for p in repair.photos] == ["tap.jpg"]
+
+
+def test_the_photo_hint_states_the_limits(app, world) -> None:
+    from portal.repairs.photos import HEIC_SUPPORTED, MAX_BYTES, MAX_PHOTOS
+
+    client = client_for(app, world.tenant)
+    with app.app_context():
+        tap_id = leaf("Dripping tap").id
+    soup = get_page(client, "repairs.details", property=world.home_id, problem=tap_id)
+    hint = soup.find(id="photos-hint").get_text()
+    assert f"up to {MAX_PHOTOS} photos" in hint
+    assert f"smaller than {MAX_BYTES // (1024 * 1024)} MB" in hint
+    assert ("JPEG, PNG or HEIC" if HEIC_SUPPORTED else "JPEG or PNG") in hint
+
+
 def test_kept_photo_token_of_another_person_is_ignored(app, world) -> None:
     client = client_for(app, world.tenant)
     with app.app_context():
