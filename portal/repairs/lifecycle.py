@@ -30,6 +30,7 @@ CANCEL_APPOINTMENT = "cancel_appointment"
 START = "start"
 COMPLETE = "complete"
 CANCEL = "cancel"
+WITHDRAW = "withdraw"  # the tenant cancels their own repair before work starts
 REOPEN = "reopen"
 
 # (action, from status) -> to status. Anything not listed is refused.
@@ -50,9 +51,12 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     (CANCEL, TRIAGED): CANCELLED,
     (CANCEL, BOOKED): CANCELLED,
     (CANCEL, IN_PROGRESS): CANCELLED,
+    (WITHDRAW, REPORTED): CANCELLED,
+    (WITHDRAW, TRIAGED): CANCELLED,
+    (WITHDRAW, BOOKED): CANCELLED,  # until the day before the appointment, checked by services
     (REOPEN, COMPLETED): REPORTED,  # within REOPEN_DAYS of completion, checked by services
 }
-ACTIONS = (TRIAGE, BOOK, CANCEL_APPOINTMENT, START, COMPLETE, CANCEL, REOPEN)
+ACTIONS = (TRIAGE, BOOK, CANCEL_APPOINTMENT, START, COMPLETE, CANCEL, WITHDRAW, REOPEN)
 
 # What staff choose on the status form: the status they want and the action that gets there.
 STAFF_ACTIONS = {TRIAGED: TRIAGE, IN_PROGRESS: START, COMPLETED: COMPLETE, CANCELLED: CANCEL}
@@ -64,6 +68,7 @@ _REFUSED = {
     START: "it cannot be marked as in progress",
     COMPLETE: "it cannot be completed",
     CANCEL: "it cannot be cancelled",
+    WITHDRAW: "it cannot be cancelled online",
     REOPEN: "it cannot be reopened",
 }
 _STATUS_WORDS = {

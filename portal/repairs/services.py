@@ -500,6 +500,37 @@ def set_status(repair: Repair, status: str, actor_id: int | None, note: str = ""
     )
 
 
+def can_withdraw(repair: Repair) -> bool:
+    """The tenant may cancel their repair online before work starts, and not on the day of the
+    appointment or the day before (then they phone)."""
+    appointment = repair.active_appointment
+    return lifecycle.allows(repair.status, lifecycle.WITHDRAW) and (
+        appointment is None or can_change(appointment)
+    )
+
+
+def withdraw(repair: Repair, reason: str, actor_id: int | None) -> None:
+    """The tenant no longer needs the repair: it is cancelled and its appointment released."""
+    status = _move(repair, lifecycle.WITHDRAW)
+    if not can_withdraw(repair):
+        raise RepairsError("Your appointment is tomorrow or today: phone us to cancel the repair")
+    _end_appointment(repair, attended=False)
+    repair.status = status
+    repair.updated_at = utcnow()
+    add_event(
+        repair,
+        "Cancelled by the tenant" + (f": {reason}" if reason else ""),
+        status=status,
+        actor_id=actor_id,
+    )
+    _email_tenant(
+        repair,
+        f"Your repair {repair.reference}: cancelled",
+        f"You cancelled repair {repair.reference} ({repair.category}). If you still need it, "
+        f"report it again at {_repair_url(repair).rsplit('/', 1)[0]}",
+    )
+
+
 def can_reopen(repair: Repair, now: datetime | None = None) -> bool:
     now = now or utcnow()
     return (

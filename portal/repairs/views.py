@@ -447,6 +447,7 @@ def detail(reference: str):
         work_started=repair.status == Repair.IN_PROGRESS,
         can_book=services.can_book(repair) and appointment is None,
         can_reopen=services.can_reopen(repair),
+        can_withdraw=services.is_tenant_of(current_user, repair) and services.can_withdraw(repair),
         events=[e for e in repair.events if e.public],
         labels=services.STATUS_LABELS,
         colours=services.STATUS_TAG_COLOURS,
@@ -539,6 +540,41 @@ def cancel_appointment(reference: str):
         db.session.commit()
         flash("Appointment cancelled", "success")
     return redirect(url_for("repairs.detail", reference=repair.reference))
+
+
+@bp.route("/<reference>/cancel", methods=["GET", "POST"])
+def withdraw(reference: str):
+    """The tenant cancels a repair they no longer need, before work starts."""
+    if (denied := _signed_in()) is not None:
+        return denied
+    repair = _repair_for_tenant(reference, tenant_only=True)
+    if not services.can_withdraw(repair):
+        flash("This repair can no longer be cancelled online: phone us")
+        return redirect(url_for("repairs.detail", reference=repair.reference))
+    reason = request.form.get("reason", "").strip()
+    errors: list[tuple[str, str]] = []
+    if request.method == "POST":
+        if len(reason) > ACCESS_MAX:
+            errors.append(("#reason", f"The reason must be {ACCESS_MAX} characters or fewer"))
+        else:
+            try:
+                services.withdraw(repair, reason, current_user.id)
+            except services.RepairsError as exc:
+                db.session.rollback()
+                flash(str(exc))
+            else:
+                db.session.commit()
+                flash(f"Repair {repair.reference} cancelled", "success")
+            return redirect(url_for("repairs.detail", reference=repair.reference))
+    return render_page(
+        "repairs/cancel.html",
+        page_errors=errors,
+        repair=repair,
+        reason=reason,
+        reason_max=ACCESS_MAX,
+        appointment=repair.active_appointment,
+        describe_slot=services.describe_slot,
+    )
 
 
 @bp.route("/<reference>/not-fixed", methods=["GET", "POST"])

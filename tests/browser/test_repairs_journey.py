@@ -150,6 +150,41 @@ def test_a_photo_added_by_mistake_is_removed_before_sending(
     expect(page.locator("img[alt^='Photo']")).to_have_count(1)
 
 
+@pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])
+def test_tenant_cancels_a_repair_and_its_appointment(
+    request,
+    app,
+    world,  # noqa: F811
+    live_server,
+    js,
+) -> None:
+    from tests.repairs.test_booking import make_repair
+
+    page = request.getfixturevalue("page" if js else "nojs_page")
+    reference = make_repair(app, world.tenant, world.home_id)
+    with app.app_context():
+        slot_id = add_slot("plumbing", working_days_ahead(3)).id
+        repair = db.session.scalar(select(Repair).where(Repair.reference == reference))
+        services.book(repair, slot_id, actor_id=world.tenant.id)
+        db.session.commit()
+    sign_in_page(page, app, world.tenant)
+    page.goto(live_server(f"/repairs/{reference}"))
+    page.get_by_role("link", name="Cancel this repair").click()
+    expect(page.locator("h1")).to_have_text(f"Cancel repair {reference}")
+    expect(page.locator("main")).to_contain_text("will be cancelled too")
+    if js:
+        assert_accessible(page, "cancel repair")
+    page.get_by_label("Why are you cancelling? (optional)").fill("Fixed it myself")
+    page.get_by_role("button", name="Cancel repair").click()
+    expect(page.locator("body")).to_contain_text(f"Repair {reference} cancelled")
+    expect(page.locator("main")).to_contain_text("Cancelled by the tenant: Fixed it myself")
+    expect(page.get_by_role("link", name="Cancel this repair")).to_have_count(0)
+    if js:
+        assert_accessible(page, "repair cancelled by the tenant")
+    with app.app_context():
+        assert db.session.get(Slot, slot_id).booked == 0
+
+
 def test_every_repairs_page_passes_axe(app, world, live_server, page, tmp_path) -> None:  # noqa: F811
     from tests.repairs.test_booking import make_repair
 

@@ -53,6 +53,7 @@ def _actions(world, other_slot: int) -> dict[str, Callable[[Repair], None]]:  # 
         lifecycle.START: lambda r: services.set_status(r, Repair.IN_PROGRESS, staff),
         lifecycle.COMPLETE: lambda r: services.set_status(r, Repair.COMPLETED, staff),
         lifecycle.CANCEL: lambda r: services.set_status(r, Repair.CANCELLED, staff),
+        lifecycle.WITHDRAW: lambda r: services.withdraw(r, "", world.tenant.id),
         lifecycle.REOPEN: lambda r: services.reopen(r, "Still dripping", world.tenant.id),
     }
 
@@ -217,3 +218,41 @@ def test_tenant_cannot_cancel_or_book_an_ended_repair(app, world) -> None:
     assert response.status_code == 302
     with app.app_context():
         assert db.session.get(Slot, slot).booked == 0
+
+
+def test_tenant_cancels_a_repair_they_no_longer_need(app, world, monkeypatch) -> None:
+    with app.app_context():
+        day = working_days_ahead(3)
+        slot = add_slot("plumbing", day).id
+        reference = _in_status(world, Repair.BOOKED, slot).reference
+        started = _in_status(world, Repair.IN_PROGRESS, slot).reference
+        db.session.commit()
+    client = client_for(app, world.tenant)
+    page = check_html(client.get(f"/repairs/{started}"))
+    assert not page.find("a", string="Cancel this repair")  # work has started: phone
+    assert client.get(f"/repairs/{started}/cancel").status_code == 302
+    # On the day of the appointment: phone, not online.
+    monkeypatch.setattr(services, "today", lambda: day)
+    refused = client.get(f"/repairs/{reference}/cancel", follow_redirects=True)
+    assert "can no longer be cancelled online" in refused.text
+    monkeypatch.undo()
+    page = check_html(client.get(f"/repairs/{reference}"))
+    url = page.find("a", string="Cancel this repair")["href"]
+    form = check_html(client.get(url))
+    assert "will be cancelled too" in form.get_text()
+    token = csrf_token(client, url)
+    too_long = check_html(client.post(url, data={"csrf_token": token, "reason": "x" * 501}))
+    assert "500 characters or fewer" in too_long.find(class_="govuk-error-summary").get_text()
+    response = client.post(url, data={"csrf_token": token, "reason": "Fixed it myself"})
+    assert response.status_code == 302
+    with app.app_context():
+        repair = db.session.scalar(select(Repair).where(Repair.reference == reference))
+        assert repair.status == Repair.CANCELLED and repair.active_appointment is None
+        assert repair.events[-1].text == "Cancelled by the tenant: Fixed it myself"
+        assert db.session.scalar(select(Slot.booked).where(Slot.id == slot)) == 1  # the other
+    # Another tenant cannot, and the cancelled repair offers nothing more.
+    other = client_for(app, world.other_tenant)
+    assert other.get(f"/repairs/{started}/cancel").status_code == 404
+    page = check_html(client.get(f"/repairs/{reference}"))
+    assert not page.find("a", string="Cancel this repair")
+    assert not page.find("a", string="Book an appointment")
