@@ -17,7 +17,7 @@ from flask import current_app, url_for
 from sqlalchemy import and_, func, select, update
 
 from portal.accounts.models import User
-from portal.common.clock import uk_date, uk_today
+from portal.common.clock import to_uk, uk_date, uk_today
 from portal.common.delivery import set_portal_delivery
 from portal.common.models import Address, utcnow
 from portal.common.outbox import queue_email
@@ -781,6 +781,21 @@ def cancel_appointment(repair: Repair, actor_id: int | None, by_staff: bool = Fa
 
 def describe_slot(slot: Slot) -> str:
     return f"{format_date(slot.date, weekday=True)}, {PERIOD_LABELS[slot.period].lower()}"
+
+
+def format_moment(moment: datetime) -> str:
+    """A stored (UTC) moment the GOV.UK way in UK time: "1 December 2026, 9:30am"."""
+    uk = to_uk(_aware(moment))
+    if (uk.hour, uk.minute) == (12, 0):
+        clock_text = "midday"
+    elif (uk.hour, uk.minute) == (0, 0):
+        clock_text = "midnight"
+    else:
+        hour = uk.hour % 12 or 12
+        clock_text = (
+            f"{hour}{f':{uk.minute:02d}' if uk.minute else ''}{'am' if uk.hour < 12 else 'pm'}"
+        )
+    return f"{format_date(uk.date())}, {clock_text}"
 
 
 def format_date(day: date, weekday: bool = False) -> str:

@@ -453,6 +453,7 @@ def detail(reference: str):
         colours=services.STATUS_TAG_COLOURS,
         describe_slot=services.describe_slot,
         format_date=services.format_date,
+        format_moment=services.format_moment,
         contact_preferences=CONTACT_PREFERENCES,
     )
 
