@@ -190,10 +190,15 @@ def test_every_repairs_page_passes_axe(app, world, live_server, page, tmp_path) 
 
     reference = make_repair(app, world.tenant, world.home_id)
     done = make_repair(app, world.tenant, world.home_id, "Cracked glass")
+    started = make_repair(app, world.tenant, world.home_id, "Blocked sink")
     with app.app_context():
         add_slot("plumbing", working_days_ahead(2), capacity=1)
         repair = db.session.scalar(select(Repair).where(Repair.reference == done))
         services.set_status(repair, Repair.COMPLETED, None)
+        later = add_slot("plumbing", working_days_ahead(4), capacity=1).id
+        repair = db.session.scalar(select(Repair).where(Repair.reference == started))
+        services.book(repair, later, actor_id=world.tenant.id)
+        services.set_status(repair, Repair.IN_PROGRESS, None)
         db.session.commit()
     sign_in_page(page, app, world.tenant)
     for path in (
@@ -203,6 +208,7 @@ def test_every_repairs_page_passes_axe(app, world, live_server, page, tmp_path) 
         "/repairs/report/phone-now?reason=no_water&reason=alarm",
         f"/repairs/{done}",
         f"/repairs/{done}/not-fixed",
+        f"/repairs/{started}",  # work started: the appointment is changed by phone
         f"/repairs/{reference}/book?later=1",
     ):
         page.goto(live_server(path))
@@ -274,11 +280,15 @@ def test_staff_pages_pass_axe(app, world, live_server, page) -> None:  # noqa: F
     from tests.repairs.test_booking import make_repair
 
     reference = make_repair(app, world.tenant, world.home_id)
+    closed = make_repair(app, world.tenant, world.home_id, "Cracked glass")
     with app.app_context():
         add_slot("plumbing", services.today() + timedelta(days=2))
+        repair = db.session.scalar(select(Repair).where(Repair.reference == closed))
+        services.set_status(repair, Repair.COMPLETED, None)
         db.session.commit()
     sign_in_page(page, app, world.housing)
     for path in (
+        f"/staff/repairs/{closed}",  # a completed repair: no status moves left
         "/staff/repairs",
         "/staff/repairs?view=all",
         "/staff/repairs?view=overdue",
