@@ -14,6 +14,7 @@ from portal.common.audit import record_audit
 from portal.common.clock import uk_today
 from portal.common.gazetteer.geography import ward_at
 from portal.common.gazetteer.services import get_address
+from portal.common.gazetteer.views import lookup_state
 from portal.extensions import db
 from portal.planning import services
 from portal.planning.models import (
@@ -47,6 +48,9 @@ TEXT_FIELDS = {
     "applicant_name": "Applicant",
     "agent_name": "Agent",
 }
+# The site is found by postcode and address (the gazetteer's address lookup, field "uprn");
+# these are typed only for a site with no address.
+MANUAL_SITE_FIELDS = ("postcode", "latitude", "longitude")
 UPLOAD_TYPES = {
     "pdf": "application/pdf",
     "png": "image/png",
@@ -84,16 +88,58 @@ def index():
 def _form_values(form) -> dict:  # noqa: ANN001
     values = {name: (form.get(name) or "").strip() for name in [*TEXT_FIELDS, *DATE_FIELDS]}
     values["application_type"] = form.get("application_type", "")
+    values["uprn_postcode"] = (form.get("uprn_postcode") or "").strip()
     return values
+
+
+def _stored_values(application: PlanningApplication) -> dict:
+    """The edit form's values for a stored application (its address found again by postcode)."""
+    values = {name: getattr(application, name) or "" for name in [*TEXT_FIELDS, *DATE_FIELDS]}
+    values = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in values.items()}
+    values["application_type"] = application.application_type
+    values["uprn_postcode"] = (application.postcode or "") if application.uprn else ""
+    return values
+
+
+def _site(values: dict, errors: dict) -> tuple[float | None, float | None]:
+    """The site's position: from the address chosen in the lookup, or typed for a site with no
+    address. Fills in the address and postcode from the gazetteer."""
+    if values["uprn"]:
+        address = get_address(values["uprn"])
+        if address is None:
+            errors["uprn"] = "Select the site's address from the list"
+            return None, None
+        values["site_address"] = values["site_address"] or address.single_line
+        values["postcode"] = address.postcode
+        return address.latitude, address.longitude
+    if values["latitude"] or values["longitude"]:
+        try:
+            return float(values["latitude"]), float(values["longitude"])
+        except ValueError:
+            errors["latitude"] = "Latitude and longitude must be numbers, like 52.95 and -1.52"
+            return None, None
+    if lookup_state(values["uprn_postcode"])["addresses"]:
+        errors["uprn"] = "Select the site's address, or open “The site has no address”"
+    else:
+        errors["uprn-postcode"] = (
+            "Enter the site's postcode and find its address, or give its position under "
+            "“The site has no address”"
+        )
+    return None, None
 
 
 def _validate(values: dict, application: PlanningApplication | None) -> tuple[dict, dict]:
     """Form values → (model values, errors by field)."""
     errors: dict[str, str] = {}
     out: dict = {}
+    lat, lon = _site(values, errors)
     for name in ("reference", "site_address", "description"):
-        if not values[name]:
-            errors[name] = f"Enter the {TEXT_FIELDS[name].lower()}"
+        if not values[name] and name not in errors:
+            errors[name] = (
+                "Enter the site address or a description of the site"
+                if name == "site_address"
+                else f"Enter the {TEXT_FIELDS[name].lower()}"
+            )
         out[name] = values[name]
     if values["reference"]:
         clash = services.get_by_slug(values["reference"])
@@ -109,21 +155,6 @@ def _validate(values: dict, application: PlanningApplication | None) -> tuple[di
             errors[name] = f"{label} must be a real date, like 2026-03-27"
     if not out.get("received_date") and "received_date" not in errors:
         errors["received_date"] = "Enter the date received"
-    lat = lon = None
-    if values["latitude"] or values["longitude"]:
-        try:
-            lat, lon = float(values["latitude"]), float(values["longitude"])
-        except ValueError:
-            errors["latitude"] = "Latitude and longitude must be numbers, like 52.95 and -1.52"
-    elif values["uprn"]:
-        address = get_address(values["uprn"])
-        if address is None:
-            errors["uprn"] = "The gazetteer has no address with this UPRN"
-        else:
-            lat, lon = address.latitude, address.longitude
-            values["postcode"] = values["postcode"] or address.postcode
-    else:
-        errors["latitude"] = "Enter the latitude and longitude, or a UPRN from the gazetteer"
     if lat is not None and ward_at(lat, lon) is None:
         errors["latitude"] = "That point is outside the council area"
     out.update(latitude=lat, longitude=lon, ward=ward_at(lat, lon) if lat is not None else None)
@@ -137,20 +168,25 @@ def _validate(values: dict, application: PlanningApplication | None) -> tuple[di
         "agent_name",
     ):
         out[name] = values[name] or None
-    if out["uprn"] and (not out["uprn"].isdigit() or len(out["uprn"]) > 12):
-        errors["uprn"] = "UPRN must be up to 12 digits"
     return out, errors
 
 
 def _edit_page(
     application: PlanningApplication | None, values: dict, errors: dict, status: int = 200
 ):
+    site = lookup_state(values.get("uprn_postcode", ""))
+    if site["error"] and "uprn-postcode" not in errors:
+        errors = {"uprn-postcode": site["error"], **errors}
+    manual = not values.get("uprn") and any(values.get(n) for n in ("latitude", "longitude"))
     return (
         render_page(
             "planning/staff/edit.html",
             application=application,
             values=values,
             errors=errors,
+            site=site,
+            manual_site=manual or "latitude" in errors,
+            manual_site_fields=MANUAL_SITE_FIELDS,
             page_errors=[(f"#{k}", v) for k, v in errors.items()],
             text_fields=TEXT_FIELDS,
             date_fields=DATE_FIELDS,
@@ -172,6 +208,8 @@ def new():
             None, {"received_date": uk_today().isoformat(), "application_type": ""}, {}
         )
     values = _form_values(request.form)
+    if "uprn_find" in request.form:  # "Find address" without JavaScript: list the addresses
+        return _find_address(None, values)
     out, errors = _validate(values, None)
     if errors:
         return _edit_page(None, values, errors, 400)
@@ -183,16 +221,22 @@ def new():
     return redirect(url_for("planning_staff.edit", slug=application.slug))
 
 
+def _find_address(application: PlanningApplication | None, values: dict):  # noqa: ANN202
+    """The form again with the addresses for the postcode typed, nothing else checked yet."""
+    values["uprn"] = ""
+    errors = {} if values["uprn_postcode"] else {"uprn-postcode": "Enter a postcode"}
+    return _edit_page(application, values, errors, 400 if errors else 200)
+
+
 @bp.route("/applications/<slug>", methods=["GET", "POST"])
 @role_required(ROLE)
 def edit(slug: str):
     application = _get(slug)
     if request.method == "GET":
-        values = {name: getattr(application, name) or "" for name in [*TEXT_FIELDS, *DATE_FIELDS]}
-        values = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in values.items()}
-        values["application_type"] = application.application_type
-        return _edit_page(application, values, {})
+        return _edit_page(application, _stored_values(application), {})
     values = _form_values(request.form)
+    if "uprn_find" in request.form:
+        return _find_address(application, values)
     out, errors = _validate(values, application)
     if errors:
         return _edit_page(application, values, errors, 400)
@@ -222,10 +266,7 @@ def change_status(slug: str):
     if status == PlanningApplication.DECIDED and not decision and not application.decision:
         errors["decision"] = "Select the decision"
     if errors:
-        values = {name: getattr(application, name) or "" for name in [*TEXT_FIELDS, *DATE_FIELDS]}
-        values = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in values.items()}
-        values["application_type"] = application.application_type
-        return _edit_page(application, values, errors, 400)
+        return _edit_page(application, _stored_values(application), errors, 400)
     services.change_status(application, status, note, decision, decision_type)
     record_audit(
         "planning.status",
@@ -271,10 +312,7 @@ def upload_document(slug: str):
     else:
         errors["file"] = "Choose a file, or give a web address"
     if errors:
-        values = {name: getattr(application, name) or "" for name in [*TEXT_FIELDS, *DATE_FIELDS]}
-        values = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in values.items()}
-        values["application_type"] = application.application_type
-        return _edit_page(application, values, errors, 400)
+        return _edit_page(application, _stored_values(application), errors, 400)
     doc = PlanningDocument(
         application_id=application.id,
         title=title,

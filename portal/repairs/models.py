@@ -224,6 +224,7 @@ class Appointment(db.Model):
     BOOKED = "booked"
     MOVED = "moved"
     CANCELLED = "cancelled"
+    ATTENDED = "attended"  # the repair was completed on or after the appointment day
 
     id: Mapped[int] = mapped_column(primary_key=True)
     repair_id: Mapped[int] = mapped_column(ForeignKey("repairs.id", ondelete="CASCADE"), index=True)

@@ -153,6 +153,31 @@ def still_usable(key: str, thumbnail_key: str, now: datetime | None = None) -> b
     return True
 
 
+def photos_hint() -> str:
+    """The limits the report form states under its photo field."""
+    formats = "JPEG, PNG or HEIC" if HEIC_SUPPORTED else "JPEG or PNG"
+    return (
+        f"You can add up to {MAX_PHOTOS} photos. Each must be a {formats} file "
+        f"smaller than {MAX_BYTES // (1024 * 1024)} MB."
+    )
+
+
+def discard_unsent_photo(key: str, thumbnail_key: str) -> None:
+    """Delete a photo taken off the report form before sending (never one a repair uses)."""
+    from portal.repairs.models import RepairPhoto
+
+    for k in (key, thumbnail_key):
+        if not k.startswith(f"{FOLDER}/"):
+            continue
+        used = db.session.scalar(
+            select(RepairPhoto.id).where(
+                (RepairPhoto.storage_key == k) | (RepairPhoto.thumbnail_key == k)
+            )
+        )
+        if used is None:
+            storage.delete(k)
+
+
 def purge_unsent_photos(now: datetime | None = None, max_age: timedelta = UNSENT_MAX_AGE) -> int:
     """Delete stored repair photo files (and unfinished `.part` writes) that no repair photo row
     refers to and that are at least `max_age` old: photos of reports that were never sent.

@@ -17,14 +17,15 @@ from flask import current_app, url_for
 from sqlalchemy import and_, func, select, update
 
 from portal.accounts.models import User
-from portal.common.clock import uk_date, uk_today
+from portal.common.clock import to_uk, uk_date, uk_today
 from portal.common.delivery import set_portal_delivery
 from portal.common.models import Address, utcnow
 from portal.common.outbox import queue_email
 from portal.common.references import new_reference
 from portal.common.transactions import current_channel, record_transaction
 from portal.extensions import db
-from portal.repairs import calendar
+from portal.repairs import calendar, lifecycle
+from portal.repairs.lifecycle import RepairsError, TransitionRefused  # noqa: F401 (callers)
 from portal.repairs.models import (
     PERIOD_LABELS,
     PERIODS,
@@ -64,8 +65,10 @@ STATUS_TAG_COLOURS = {
     Repair.CANCELLED: "grey",
 }
 
-# Emergency triage: what sends the tenant to the phone instead of the online form.
+# Emergency triage: what sends the tenant to the phone instead of the online form. Carbon
+# monoxide is a get-out-now emergency like gas: it comes before the "phone us" list.
 GAS = "gas"
+CARBON_MONOXIDE = "carbon_monoxide"
 PHONE_NOW_REASONS = {
     "no_heating": "No heating or no hot water",
     "no_water": "No water at all",
@@ -73,12 +76,8 @@ PHONE_NOW_REASONS = {
     "water_on_electrics": "Water leaking on to electrics",
     "insecure": "You cannot lock or secure your home",
     "exposed_wires": "Exposed or bare electrical wires",
-    "alarm": "A carbon monoxide or smoke alarm is sounding",
+    "alarm": "A smoke alarm keeps sounding and there is no fire",
 }
-
-
-class RepairsError(ValueError):
-    """A rule refused the action; the message is for the person who asked."""
 
 
 class SlotTaken(RepairsError):
@@ -157,28 +156,89 @@ def _hash_code(code: str) -> str:
     return hashlib.sha256(code.strip().upper().replace(" ", "").encode()).hexdigest()
 
 
+class NoMatch(RepairsError):
+    """A linking attempt that matched no tenancy: it counts towards the attempt limit."""
+
+
+class TooManyAttempts(RepairsError):
+    """The account has used up its linking attempts for now."""
+
+
+NO_MATCH = (
+    "We could not match that tenancy reference and date of birth. "
+    "Check both, or ask the housing team for a linking code"
+)
+LINK_ATTEMPTS = 5
+LINK_ATTEMPT_WINDOW = timedelta(hours=24)
+LINK_FAILED = "repair.tenancy.link_failed"
+
+
+def normalise_reference(reference: str) -> str:
+    """`RT100005`, `rt 100005` and ` RT-100005 ` are one reference: letters and digits only."""
+    return "".join(ch for ch in reference.upper() if ch.isalnum())
+
+
+def compact_reference(column):  # noqa: ANN001, ANN202
+    return func.upper(func.replace(func.replace(column, "-", ""), " ", ""))
+
+
+def failed_link_attempts(user_id: int) -> int:
+    """Linking attempts by this account that matched nothing in the last 24 hours."""
+    from portal.common.models import AuditEvent
+
+    return (
+        db.session.scalar(
+            select(func.count(AuditEvent.id)).where(
+                AuditEvent.action == LINK_FAILED,
+                AuditEvent.actor_id == user_id,
+                AuditEvent.occurred_at >= utcnow() - LINK_ATTEMPT_WINDOW,
+            )
+        )
+        or 0
+    )
+
+
+def record_failed_link(user_id: int, method: str) -> None:
+    """Count an attempt that matched nothing (the caller commits, after rolling back its own)."""
+    from portal.common.audit import record_audit
+
+    user = db.session.get(User, user_id)
+    record_audit(LINK_FAILED, "user", user_id, {"method": method}, actor=user)
+
+
+def _check_attempts(user_id: int) -> None:
+    if failed_link_attempts(user_id) >= LINK_ATTEMPTS:
+        raise TooManyAttempts(
+            "You have tried to link a tenancy too many times. Try again tomorrow, or ask the "
+            "housing team for a linking code"
+        )
+
+
 def link_with_reference(user_id: int, reference: str, date_of_birth: date) -> Tenancy:
-    """Link an account with a tenancy reference and the tenant's date of birth."""
-    tenancy = db.session.scalar(
-        select(Tenancy).where(Tenancy.reference == reference.strip().upper())
+    """Link an account with a tenancy reference and the tenant's date of birth.
+
+    A wrong reference and a wrong date of birth get the same answer, so neither is confirmed.
+    """
+    _check_attempts(user_id)
+    wanted = normalise_reference(reference)
+    tenancy = (
+        db.session.scalar(select(Tenancy).where(compact_reference(Tenancy.reference) == wanted))
+        if wanted
+        else None
     )
     if tenancy is None or tenancy.date_of_birth != date_of_birth:
-        raise RepairsError(
-            "We could not find a tenancy with that reference and date of birth. "
-            "Check both, or ask the housing team for a linking code"
-        )
+        raise NoMatch(NO_MATCH)
     return _link(tenancy, user_id)
 
 
 def link_with_code(user_id: int, code: str) -> Tenancy:
     """Link an account with a one-off code from the housing team."""
+    _check_attempts(user_id)
     tenancy = db.session.scalar(select(Tenancy).where(Tenancy.link_code_hash == _hash_code(code)))
     if tenancy is None or (
         tenancy.link_code_expires_at and _aware(tenancy.link_code_expires_at) < utcnow()
     ):
-        raise RepairsError(
-            "That code is not valid or has expired: ask the housing team for a new one"
-        )
+        raise NoMatch("That code is not valid or has expired: ask the housing team for a new one")
     tenancy.link_code_hash = None
     tenancy.link_code_expires_at = None
     return _link(tenancy, user_id)
@@ -382,16 +442,44 @@ def add_event(
     return event
 
 
+def _move(repair: Repair, action: str) -> str:
+    """The status `action` takes the repair to, by the state machine (refused otherwise)."""
+    target = lifecycle.next_status(repair.status, action)
+    return _awaiting_status(repair) if target == lifecycle.AWAITING else target
+
+
+def _awaiting_status(repair: Repair) -> str:
+    """Where a repair waits for an appointment: triaged if staff triaged it since it was last
+    reported or reopened, otherwise reported."""
+    for event in reversed(repair.events):
+        if event.status in (Repair.REPORTED, Repair.TRIAGED):
+            return event.status
+    return Repair.REPORTED
+
+
+def _end_appointment(repair: Repair, attended: bool) -> None:
+    """A repair ended: its live appointment stops holding a place (see portal/repairs/lifecycle)."""
+    appointment = repair.active_appointment
+    if appointment is None:
+        return
+    if attended and appointment.slot.date <= today():
+        appointment.status = Appointment.ATTENDED
+    else:
+        _release(appointment, Appointment.CANCELLED)
+
+
 def set_status(repair: Repair, status: str, actor_id: int | None, note: str = "") -> None:
-    """Move a repair to `status`, keep the history and tell the tenant."""
+    """Staff move a repair to `status` through the state machine; history kept, tenant told."""
     if status not in Repair.STATUSES:
         raise RepairsError("Choose a status")
-    if status == repair.status:
-        return
-    if status in (Repair.COMPLETED, Repair.CANCELLED):
-        appointment = repair.active_appointment
-        if appointment and status == Repair.CANCELLED:
-            _release(appointment, Appointment.CANCELLED)
+    if status == Repair.BOOKED:
+        raise TransitionRefused("To book the repair, choose an appointment under Appointment")
+    action = lifecycle.STAFF_ACTIONS.get(status)
+    if action is None:
+        raise TransitionRefused(lifecycle.refusal(repair.status, lifecycle.REOPEN))
+    status = _move(repair, action)
+    if action in (lifecycle.COMPLETE, lifecycle.CANCEL):
+        _end_appointment(repair, attended=action == lifecycle.COMPLETE)
     repair.status = status
     repair.updated_at = utcnow()
     if status == Repair.COMPLETED:
@@ -412,33 +500,70 @@ def set_status(repair: Repair, status: str, actor_id: int | None, note: str = ""
     )
 
 
+def can_withdraw(repair: Repair) -> bool:
+    """The tenant may cancel their repair online before work starts, and not on the day of the
+    appointment or the day before (then they phone)."""
+    appointment = repair.active_appointment
+    return lifecycle.allows(repair.status, lifecycle.WITHDRAW) and (
+        appointment is None or can_change(appointment)
+    )
+
+
+def withdraw(repair: Repair, reason: str, actor_id: int | None) -> None:
+    """The tenant no longer needs the repair: it is cancelled and its appointment released."""
+    status = _move(repair, lifecycle.WITHDRAW)
+    if not can_withdraw(repair):
+        raise RepairsError("Your appointment is tomorrow or today: phone us to cancel the repair")
+    _end_appointment(repair, attended=False)
+    repair.status = status
+    repair.updated_at = utcnow()
+    add_event(
+        repair,
+        "Cancelled by the tenant" + (f": {reason}" if reason else ""),
+        status=status,
+        actor_id=actor_id,
+    )
+    _email_tenant(
+        repair,
+        f"Your repair {repair.reference}: cancelled",
+        f"You cancelled repair {repair.reference} ({repair.category}). If you still need it, "
+        f"report it again at {_repair_url(repair).rsplit('/', 1)[0]}",
+    )
+
+
 def can_reopen(repair: Repair, now: datetime | None = None) -> bool:
     now = now or utcnow()
     return (
-        repair.status == Repair.COMPLETED
+        lifecycle.allows(repair.status, lifecycle.REOPEN)
         and repair.completed_at is not None
         and _aware(repair.completed_at) >= now - timedelta(days=REOPEN_DAYS)
     )
 
 
 def reopen(repair: Repair, note: str, actor_id: int | None) -> None:
-    """ "Not fixed": reopen a repair completed in the last 14 days, with the tenant's note."""
+    """ "Not fixed": reopen a repair completed in the last 14 days, with the tenant's note.
+
+    It goes back to reported with a new target date and needs a new appointment.
+    """
+    status = _move(repair, lifecycle.REOPEN)
     if not can_reopen(repair):
         raise RepairsError(
             f"You can only say a repair is not fixed within {REOPEN_DAYS} days of it being completed"
         )
-    repair.status = Repair.REPORTED
+    # Repairs completed before appointments were ended on completion may still hold one.
+    _end_appointment(repair, attended=True)
+    repair.status = status
     repair.reopened_count += 1
     repair.completed_at = None
     now = utcnow()
     repair.updated_at = now
     repair.target_date = calendar.target_date(repair.priority, now, settings())
-    add_event(repair, f"Reopened: not fixed. {note}", status=Repair.REPORTED, actor_id=actor_id)
+    add_event(repair, f"Reopened: not fixed. {note}", status=status, actor_id=actor_id)
     _email_tenant(
         repair,
         f"Your repair {repair.reference} has been reopened",
         f"You told us repair {repair.reference} is not fixed. We have reopened it and will be "
-        f"in touch. You can book a new appointment at {_repair_url(repair)}",
+        f"in touch. Book a new appointment at {_repair_url(repair)}",
     )
 
 
@@ -463,6 +588,34 @@ def recategorise(
         repair.updated_at = utcnow()
         add_event(repair, "Changed " + ", ".join(changes), public=True, actor_id=actor_id)
     return changes
+
+
+def booked_by_tenant_condition():  # noqa: ANN201
+    """Repairs booked whose live appointment the tenant made (online, at a kiosk), not staff on
+    the phone: the queue staff check for access notes and the right trade."""
+    return (Repair.status == Repair.BOOKED) & Repair.appointments.any(
+        and_(Appointment.status == Appointment.BOOKED, Appointment.channel != "phone")
+    )
+
+
+def search_condition(q: str):  # noqa: ANN201
+    """Repairs whose reference, problem, description, street or postcode contains `q`."""
+    like = f"%{q}%"
+    compact = f"%{q.replace(' ', '').lower()}%"
+    at_address = (
+        select(Property.id)
+        .join(Address, Property.uprn == Address.uprn)
+        .where(
+            Address.line1.ilike(like)
+            | func.replace(func.lower(Address.postcode), " ", "").like(compact)
+        )
+    )
+    return (
+        Repair.reference.ilike(like)
+        | Repair.category.ilike(like)
+        | Repair.description.ilike(like)
+        | Repair.property_id.in_(at_address)
+    )
 
 
 def is_overdue(repair: Repair, on: date | None = None) -> bool:
@@ -502,12 +655,17 @@ def next_free_slots(repair: Repair, after: date | None = None, limit: int = 6) -
 
 
 def can_book(repair: Repair) -> bool:
-    return repair.status in (Repair.REPORTED, Repair.TRIAGED, Repair.BOOKED)
+    return lifecycle.allows(repair.status, lifecycle.BOOK)
 
 
 def can_change(appointment: Appointment, on: date | None = None) -> bool:
-    """A tenant may change or cancel until the day before the appointment."""
-    return appointment.status == Appointment.BOOKED and (on or today()) < appointment.slot.date
+    """A tenant may change or cancel until the day before the appointment, while the repair is
+    booked (not once work has started or the repair has ended)."""
+    return (
+        appointment.status == Appointment.BOOKED
+        and lifecycle.allows(appointment.repair.status, lifecycle.CANCEL_APPOINTMENT)
+        and (on or today()) < appointment.slot.date
+    )
 
 
 def book(
@@ -528,8 +686,7 @@ def book(
     # Lock the repair row first so two submissions for the same repair queue up.
     db.session.execute(update(Repair).where(Repair.id == repair.id).values(updated_at=utcnow()))
     db.session.refresh(repair)
-    if not can_book(repair):
-        raise RepairsError("This repair can no longer be booked")
+    status = _move(repair, lifecycle.BOOK)
     old = repair.active_appointment
     if old is not None and staff_id is None and not can_change(old):
         raise RepairsError("Your appointment is tomorrow or today: phone us to change it")
@@ -563,7 +720,7 @@ def book(
     )
     appointment.slot = slot
     repair.appointments.append(appointment)
-    repair.status = Repair.BOOKED
+    repair.status = status
     repair.updated_at = utcnow()
     verb = "moved to" if old is not None else "booked for"
     add_event(
@@ -598,13 +755,15 @@ def _release(appointment: Appointment, status: str) -> None:
 
 
 def cancel_appointment(repair: Repair, actor_id: int | None, by_staff: bool = False) -> None:
+    """Cancel the live appointment: the place is released and the repair waits for a new one."""
+    status = _move(repair, lifecycle.CANCEL_APPOINTMENT)
     appointment = repair.active_appointment
     if appointment is None:
         raise RepairsError("There is no appointment to cancel")
     if not by_staff and not can_change(appointment):
         raise RepairsError("Your appointment is tomorrow or today: phone us to cancel it")
     _release(appointment, Appointment.CANCELLED)
-    repair.status = Repair.TRIAGED if repair.status == Repair.BOOKED else repair.status
+    repair.status = status
     repair.updated_at = utcnow()
     add_event(
         repair,
@@ -622,6 +781,21 @@ def cancel_appointment(repair: Repair, actor_id: int | None, by_staff: bool = Fa
 
 def describe_slot(slot: Slot) -> str:
     return f"{format_date(slot.date, weekday=True)}, {PERIOD_LABELS[slot.period].lower()}"
+
+
+def format_moment(moment: datetime) -> str:
+    """A stored (UTC) moment the GOV.UK way in UK time: "1 December 2026, 9:30am"."""
+    uk = to_uk(_aware(moment))
+    if (uk.hour, uk.minute) == (12, 0):
+        clock_text = "midday"
+    elif (uk.hour, uk.minute) == (0, 0):
+        clock_text = "midnight"
+    else:
+        hour = uk.hour % 12 or 12
+        clock_text = (
+            f"{hour}{f':{uk.minute:02d}' if uk.minute else ''}{'am' if uk.hour < 12 else 'pm'}"
+        )
+    return f"{format_date(uk.date())}, {clock_text}"
 
 
 def format_date(day: date, weekday: bool = False) -> str:

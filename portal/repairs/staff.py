@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
 
 from portal.accounts.authz import role_required
 from portal.accounts.models import User
@@ -16,7 +17,7 @@ from portal.common.audit import record_audit
 from portal.common.clock import to_uk
 from portal.extensions import db
 from portal.rendering import render_page
-from portal.repairs import services
+from portal.repairs import lifecycle, services
 from portal.repairs.models import (
     PERIOD_LABELS,
     PERIODS,
@@ -34,6 +35,7 @@ bp = Blueprint("repairs_staff", __name__, url_prefix="/staff/repairs")
 VIEWS = {
     "new": "New",
     "awaiting": "Awaiting appointment",
+    "booked": "Booked by tenants",
     "overdue": "Overdue",
     "reopened": "Reopened",
     "open": "All open",
@@ -55,11 +57,16 @@ def _repair(reference: str) -> Repair:
 
 
 def _board_query(view: str, trade: str, q: str):  # noqa: ANN202
+    """The repairs of a board view; a search looks through every repair, whatever the view."""
     query = select(Repair)
-    if view == "new":
+    if q:
+        query = query.where(services.search_condition(q))
+    elif view == "new":
         query = query.where(Repair.status == Repair.REPORTED, Repair.reopened_count == 0)
     elif view == "awaiting":
         query = query.where(Repair.status.in_((Repair.REPORTED, Repair.TRIAGED)))
+    elif view == "booked":
+        query = query.where(services.booked_by_tenant_condition())
     elif view == "overdue":
         query = query.where(Repair.status.in_(Repair.OPEN), Repair.target_date < services.today())
     elif view == "reopened":
@@ -68,9 +75,6 @@ def _board_query(view: str, trade: str, q: str):  # noqa: ANN202
         query = query.where(Repair.status.in_(Repair.OPEN))
     if trade in TRADES:
         query = query.where(Repair.trade == trade)
-    if q:
-        like = f"%{q}%"
-        query = query.where(or_(Repair.reference.ilike(like), Repair.category.ilike(like)))
     return query.order_by(Repair.target_date, Repair.reported_at)
 
 
@@ -85,7 +89,8 @@ def _filters() -> tuple[str, str, str]:
 def board():
     """The triage board: new, awaiting appointment, overdue, reopened (htmx or plain links)."""
     view, trade, q = _filters()
-    repairs = db.session.scalars(_board_query(view, trade, q).limit(500)).all()
+    query = _board_query(view, trade, q).options(selectinload(Repair.appointments))
+    repairs = db.session.scalars(query.limit(500)).all()
     return render_page(
         "repairs/staff/board.html",
         fragment="results",
@@ -167,11 +172,14 @@ def detail(reference: str):
         category_text=services.category_text,
         priorities=PRIORITIES,
         trades=TRADE_LABELS,
-        statuses=services.STATUS_LABELS,
+        can_book=services.can_book(repair),
+        can_cancel_appointment=lifecycle.allows(repair.status, lifecycle.CANCEL_APPOINTMENT),
+        statuses={s: services.STATUS_LABELS[s] for s in lifecycle.staff_choices(repair.status)},
         labels=services.STATUS_LABELS,
         colours=services.STATUS_TAG_COLOURS,
         describe_slot=services.describe_slot,
         format_date=services.format_date,
+        format_moment=services.format_moment,
         is_overdue=services.is_overdue,
         page_errors=[],
     )
@@ -452,8 +460,15 @@ def tenancies():
     q = request.args.get("q", "").strip()[:80]
     query = select(Tenancy).order_by(Tenancy.reference)
     if q:
+        compact = services.normalise_reference(q)
         query = query.where(
-            or_(Tenancy.reference.ilike(f"%{q}%"), Tenancy.tenant_name.ilike(f"%{q}%"))
+            or_(
+                Tenancy.reference.ilike(f"%{q}%"),
+                Tenancy.tenant_name.ilike(f"%{q}%"),
+                services.compact_reference(Tenancy.reference).like(f"%{compact}%")
+                if compact
+                else False,
+            )
         )
     rows = db.session.scalars(query.limit(200)).all()
     users = {

@@ -25,8 +25,11 @@ from portal.repairs.models import (
 )
 from portal.repairs.photos import (
     KEPT_MAX_AGE,
+    MAX_BYTES,
     MAX_PHOTOS,
     PhotoError,
+    discard_unsent_photo,
+    photos_hint,
     process_photo,
     still_usable,
     store_photo,
@@ -129,11 +132,17 @@ def link():
                 errors.append(("#method", "Select how you want to link your tenancy"))
         except services.RepairsError as exc:
             errors.append(("#code" if values["method"] == "code" else "#reference", str(exc)))
+            failed = isinstance(exc, services.NoMatch)
+        else:
+            failed = False
         if not errors:
             db.session.commit()
             flash(f"Your account is now linked to {tenancy.home.label}", "success")
             return redirect(url_for("repairs.start"))
         db.session.rollback()
+        if failed:
+            services.record_failed_link(current_user.id, values["method"])
+            db.session.commit()
     return render_page(
         "repairs/link.html",
         page_errors=errors,
@@ -174,6 +183,12 @@ def report():
         elif "none" in chosen and len(chosen) > 1:
             errors.append(("#emergency", "Select the problems, or select none of these, not both"))
         if not errors:
+            if services.CARBON_MONOXIDE in chosen:
+                services.record_triage_contact(
+                    current_user.id, property_id, "carbon_monoxide", chosen
+                )
+                db.session.commit()
+                return redirect(url_for("repairs.carbon_monoxide"))
             if services.GAS in chosen:
                 services.record_triage_contact(current_user.id, property_id, "gas", chosen)
                 db.session.commit()
@@ -198,6 +213,12 @@ def report():
 def gas():
     """Smell gas: the gas emergency number and safety advice, nothing else."""
     return render_page("repairs/gas.html")
+
+
+@bp.get("/report/carbon-monoxide")
+def carbon_monoxide():
+    """A carbon monoxide alarm is sounding: get out now, then the gas emergency line or 999."""
+    return render_page("repairs/carbon_monoxide.html")
 
 
 @bp.get("/report/phone-now")
@@ -308,6 +329,8 @@ def details():
         "contact_phone": request.form.get("contact_phone", "").strip(),
     }
     kept = _kept_photos(request.form.get("kept_photos", ""))
+    removing = request.form.get("remove_photo") if request.method == "POST" else None
+    removed = ""
     errors: list[tuple[str, str]] = []
     photo_errors: list[str] = []
     if request.method == "POST":
@@ -334,23 +357,16 @@ def details():
             digits = "".join(ch for ch in values["contact_phone"] if ch.isdigit())
             if not 10 <= len(digits) <= 13:
                 errors.append(("#contact_phone", "Enter a UK phone number, like 01632 960 001"))
-        for upload in request.files.getlist("photos"):
-            if not upload or not upload.filename:
-                continue
-            name = upload.filename.replace("\\", "/").rsplit("/", 1)[-1][:100]
-            if len(kept) >= MAX_PHOTOS:
-                photo_errors.append(f"{name} was not added: you can add up to {MAX_PHOTOS} photos")
-                continue
-            data = upload.read(10 * 1024 * 1024 + 1)
-            try:
-                processed = process_photo(data, name)
-            except PhotoError as exc:
-                photo_errors.append(str(exc))
-                continue
-            key, thumb = store_photo(processed)
-            kept.append([key, thumb, processed.width, processed.height, name])
+        _add_uploads(kept, photo_errors)
         errors.extend(("#photos", message) for message in photo_errors)
-        if not errors:
+        if removing is not None:
+            # "Remove" on a photo: drop it and show the form again, nothing else checked yet.
+            for gone in [p for p in kept if p[0] == removing][:1]:
+                kept.remove(gone)
+                discard_unsent_photo(str(gone[0]), str(gone[1]))
+                removed = gone[4] or "The photo"
+            errors = [("#photos", message) for message in photo_errors]
+        elif not errors:
             repair = services.create_repair(
                 services.ReportInput(
                     property_id=property_id,
@@ -373,6 +389,8 @@ def details():
         values=values,
         kept=kept,
         kept_token=kept_token,
+        removed=removed,
+        photos_hint=photos_hint(),
         leaf=leaf,
         category=services.category_text(leaf),
         property_id=property_id,
@@ -381,6 +399,25 @@ def details():
         description_max=DESCRIPTION_MAX,
         access_max=ACCESS_MAX,
     )
+
+
+def _add_uploads(kept: list[list], photo_errors: list[str]) -> None:
+    """Check and store the photos chosen on this try, after those kept from earlier tries."""
+    for upload in request.files.getlist("photos"):
+        if not upload or not upload.filename:
+            continue
+        name = upload.filename.replace("\\", "/").rsplit("/", 1)[-1][:100]
+        if len(kept) >= MAX_PHOTOS:
+            photo_errors.append(f"{name} was not added: you can add up to {MAX_PHOTOS} photos")
+            continue
+        data = upload.read(MAX_BYTES + 1)
+        try:
+            processed = process_photo(data, name)
+        except PhotoError as exc:
+            photo_errors.append(str(exc))
+            continue
+        key, thumb = store_photo(processed)
+        kept.append([key, thumb, processed.width, processed.height, name])
 
 
 def _reported(reference: str) -> Response:
@@ -407,13 +444,16 @@ def detail(reference: str):
         repair=repair,
         appointment=appointment,
         can_change=bool(appointment and services.can_change(appointment)),
+        work_started=repair.status == Repair.IN_PROGRESS,
         can_book=services.can_book(repair) and appointment is None,
         can_reopen=services.can_reopen(repair),
+        can_withdraw=services.is_tenant_of(current_user, repair) and services.can_withdraw(repair),
         events=[e for e in repair.events if e.public],
         labels=services.STATUS_LABELS,
         colours=services.STATUS_TAG_COLOURS,
         describe_slot=services.describe_slot,
         format_date=services.format_date,
+        format_moment=services.format_moment,
         contact_preferences=CONTACT_PREFERENCES,
     )
 
@@ -501,6 +541,41 @@ def cancel_appointment(reference: str):
         db.session.commit()
         flash("Appointment cancelled", "success")
     return redirect(url_for("repairs.detail", reference=repair.reference))
+
+
+@bp.route("/<reference>/cancel", methods=["GET", "POST"])
+def withdraw(reference: str):
+    """The tenant cancels a repair they no longer need, before work starts."""
+    if (denied := _signed_in()) is not None:
+        return denied
+    repair = _repair_for_tenant(reference, tenant_only=True)
+    if not services.can_withdraw(repair):
+        flash("This repair can no longer be cancelled online: phone us")
+        return redirect(url_for("repairs.detail", reference=repair.reference))
+    reason = request.form.get("reason", "").strip()
+    errors: list[tuple[str, str]] = []
+    if request.method == "POST":
+        if len(reason) > ACCESS_MAX:
+            errors.append(("#reason", f"The reason must be {ACCESS_MAX} characters or fewer"))
+        else:
+            try:
+                services.withdraw(repair, reason, current_user.id)
+            except services.RepairsError as exc:
+                db.session.rollback()
+                flash(str(exc))
+            else:
+                db.session.commit()
+                flash(f"Repair {repair.reference} cancelled", "success")
+            return redirect(url_for("repairs.detail", reference=repair.reference))
+    return render_page(
+        "repairs/cancel.html",
+        page_errors=errors,
+        repair=repair,
+        reason=reason,
+        reason_max=ACCESS_MAX,
+        appointment=repair.active_appointment,
+        describe_slot=services.describe_slot,
+    )
 
 
 @bp.route("/<reference>/not-fixed", methods=["GET", "POST"])

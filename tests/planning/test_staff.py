@@ -126,6 +126,76 @@ def test_create_edit_and_bad_input(app):
         assert "planning.create" in actions and "planning.edit" in actions
 
 
+def _an_address_in_the_area(app):  # noqa: ANN001, ANN202
+    from portal.common.gazetteer.geography import ward_at
+    from portal.common.models import Address
+
+    with app.app_context():
+        for address in db.session.scalars(select(Address).order_by(Address.uprn)):
+            if ward_at(address.latitude, address.longitude):
+                db.session.expunge(address)
+                return address
+    raise AssertionError("no demo address inside the council area")
+
+
+def test_new_application_finds_the_site_by_postcode_and_address(app, gazetteer):
+    address = _an_address_in_the_area(app)
+    client = _officer_client(app)
+    soup = get_page(client, "planning_staff.new")
+    assert soup.find("input", attrs={"name": "uprn_postcode"})
+    assert soup.find("button", attrs={"name": "uprn_find"}).get_text() == "Find address"
+    assert not soup.find("input", attrs={"name": "uprn"})  # no UPRN to type
+    # The first button of the form is "Add application", so Enter in a field saves.
+    first = soup.select("main form")[-1].select_one("button[type=submit]")
+    assert first.get_text() == "Add application"
+    token = csrf_token(client, "/staff/planning/new")
+    data = {
+        "csrf_token": token,
+        "reference": "26/07777/HOU",
+        "description": "Loft conversion",
+        "application_type": "HOU",
+        "received_date": "2026-11-02",
+    }
+    # Nothing about the site: one clear error at the postcode box.
+    response = client.post("/staff/planning/new", data=data)
+    assert response.status_code == 400
+    assert "Enter the site's postcode and find its address" in " ".join(
+        error_summary(check_html(response))
+    )
+    # "Find address" without JavaScript: the same form, listing the postcode's addresses.
+    typed = address.postcode.lower().replace(" ", "")
+    found = client.post(
+        "/staff/planning/new", data={**data, "uprn_postcode": typed, "uprn_find": "1"}
+    )
+    soup = check_html(found)
+    assert found.status_code == 200 and error_summary(soup) == []
+    options = {o["value"]: o.get_text() for o in soup.select("select#uprn option")}
+    assert options[address.uprn] == address.single_line
+    assert soup.find("input", attrs={"name": "reference"})["value"] == "26/07777/HOU"
+    # Postcode found but no address chosen.
+    response = client.post("/staff/planning/new", data={**data, "uprn_postcode": typed})
+    assert "Select the site's address" in " ".join(error_summary(check_html(response)))
+    # A postcode outside the area is explained.
+    response = client.post(
+        "/staff/planning/new", data={**data, "uprn_postcode": "SW1A 1AA", "uprn_find": "1"}
+    )
+    assert "Enter a postcode in the" in " ".join(error_summary(check_html(response)))
+    # Choose the address: its position, postcode and address come from the gazetteer.
+    response = client.post(
+        "/staff/planning/new", data={**data, "uprn_postcode": typed, "uprn": address.uprn}
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        application = services.get_by_slug("26-07777-HOU")
+        assert application.uprn == address.uprn and application.postcode == address.postcode
+        assert (application.latitude, application.longitude) == (
+            address.latitude, address.longitude)  # fmt: skip
+        assert application.site_address == address.single_line and application.ward
+    # Editing shows the address chosen in the list.
+    soup = check_html(client.get("/staff/planning/applications/26-07777-HOU"))
+    assert soup.select_one("select#uprn option[selected]")["value"] == address.uprn
+
+
 def test_status_change_feeds_tracking_and_timeline(app):
     client = _officer_client(app)
     with app.app_context():

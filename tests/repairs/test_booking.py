@@ -203,7 +203,8 @@ def test_cancel_until_the_day_before(app, world, monkeypatch) -> None:
     with app.app_context():
         assert db.session.get(Slot, slot_id).booked == 0
         repair = db.session.scalar(select(Repair).where(Repair.reference == reference))
-        assert repair.status == Repair.TRIAGED and repair.active_appointment is None
+        # Never triaged by staff, so it waits as reported again (not "triaged").
+        assert repair.status == Repair.REPORTED and repair.active_appointment is None
 
 
 def test_no_booking_of_a_slot_in_the_past_or_another_trade(app, world) -> None:

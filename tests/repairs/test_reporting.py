@@ -55,9 +55,35 @@ def test_phone_now_list_shows_both_numbers_and_is_recorded(app, world) -> None:
     text = soup.get_text()
     settings = app.config["PORTAL"]
     assert settings.council_phone in text and settings.council_out_of_hours_phone in text
-    assert "carbon monoxide" in text
+    assert "smoke alarm" in text
     with app.app_context():
         assert db.session.scalar(select(func.count(RepairContact.id))) == 7
+
+
+def test_carbon_monoxide_alarm_gets_the_get_out_now_advice(app, world) -> None:
+    client = client_for(app, world.tenant)
+    triage = check_html(client.get("/repairs/report"))
+    assert triage.find("label", string="A carbon monoxide alarm is sounding")
+    # It wins over everything else chosen with it, gas included.
+    for choices in (
+        ["carbon_monoxide"],
+        ["no_heating", "carbon_monoxide"],
+        ["gas", "carbon_monoxide"],
+    ):
+        response = _triage(client, world.home_id, choices)
+        assert response.location.endswith("/repairs/report/carbon-monoxide"), choices
+    soup = check_html(client.get(response.location))
+    main = soup.select_one("main")
+    steps = [li.get_text(" ", strip=True) for li in main.select("ol li")]
+    assert any(step.startswith("Leave your home") for step in steps)
+    settings = app.config["PORTAL"]
+    assert main.find("a", href=f"tel:{settings.council_gas_emergency_phone.replace(' ', '')}")
+    assert main.find("a", href="tel:999")
+    assert not main.select("form")
+    with app.app_context():
+        outcomes = db.session.scalars(select(RepairContact.outcome)).all()
+        assert outcomes == ["carbon_monoxide"] * 3
+        assert db.session.scalar(select(func.count(Repair.id))) == 0
 
 
 def test_triage_needs_an_answer_and_none_continues(app, world) -> None:
@@ -196,6 +222,67 @@ def test_refused_files_keep_the_rest_of_the_report(app, world) -> None:
     with app.app_context():
         repair = db.session.scalar(select(Repair))
         assert [p.original_name for p in repair.photos] == ["good.jpg"]
+
+
+def test_a_photo_added_by_mistake_can_be_removed_before_sending(app, world) -> None:
+    from portal.common import storage
+
+    client = client_for(app, world.tenant)
+    with app.app_context():
+        tap_id = leaf("Dripping tap").id
+    soup = check_html(
+        _details(
+            client, world.home_id, tap_id, description="",
+            files=[("tap.jpg", jpeg_with_gps()), ("selfie.png", png_bytes())],
+        )
+    )  # fmt: skip
+    token = soup.find("input", attrs={"name": "kept_photos"})["value"]
+    buttons = soup.select("button[name=remove_photo]")
+    assert [b.get_text(" ", strip=True) for b in buttons] == [
+        "Remove tap.jpg",
+        "Remove selfie.png",
+    ]
+    selfie = buttons[1]["value"]
+    with app.app_context():
+        assert storage.path_for(selfie).exists()
+    # Remove it (with JavaScript off this is the same form post): nothing else is checked yet,
+    # and what was typed stays.
+    soup = check_html(
+        _details(
+            client, world.home_id, tap_id, description="", access_notes="Side gate",
+            kept_photos=token, remove_photo=selfie,
+        )
+    )  # fmt: skip
+    assert error_summary(soup) == []
+    assert soup.find(id="photo-removed").get_text() == "selfie.png removed."
+    assert soup.find("textarea", id="access_notes").get_text() == "Side gate"
+    assert [b.get_text(" ", strip=True) for b in soup.select("button[name=remove_photo]")] == [
+        "Remove tap.jpg"
+    ]
+    with app.app_context():
+        assert not storage.path_for(selfie).exists()
+    # The first button of the form is the report, so Enter in a field sends it.
+    first = soup.select_one("main form button[type=submit]")
+    assert first.get_text() == "Report repair" and not first.get("name")
+    token = soup.find("input", attrs={"name": "kept_photos"})["value"]
+    response = _details(client, world.home_id, tap_id, kept_photos=token)
+    assert response.status_code == 302
+    with app.app_context():
+        repair = db.session.scalar(select(Repair))
+        assert [p.original_name for p in repair.photos] == ["tap.jpg"]
+
+
+def test_the_photo_hint_states_the_limits(app, world) -> None:
+    from portal.repairs.photos import HEIC_SUPPORTED, MAX_BYTES, MAX_PHOTOS
+
+    client = client_for(app, world.tenant)
+    with app.app_context():
+        tap_id = leaf("Dripping tap").id
+    soup = get_page(client, "repairs.details", property=world.home_id, problem=tap_id)
+    hint = soup.find(id="photos-hint").get_text()
+    assert f"up to {MAX_PHOTOS} photos" in hint
+    assert f"smaller than {MAX_BYTES // (1024 * 1024)} MB" in hint
+    assert ("JPEG, PNG or HEIC" if HEIC_SUPPORTED else "JPEG or PNG") in hint
 
 
 def test_kept_photo_token_of_another_person_is_ignored(app, world) -> None:

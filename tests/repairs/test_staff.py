@@ -60,6 +60,38 @@ def test_board_views_filters_and_counts(app, world) -> None:
     assert overdue in body
 
 
+def test_tenant_bookings_have_their_queue_and_search_covers_every_view(app, world) -> None:
+    by_tenant = make_repair(app, world.tenant, world.home_id)
+    by_staff = make_repair(app, world.tenant, world.home_id, "Blocked sink")
+    finished = make_repair(app, world.tenant, world.home_id, "Radiator leaking")
+    with app.app_context():
+        slot = add_slot("plumbing", working_days_ahead(3), capacity=5).id
+        tenant_repair = db.session.scalar(select(Repair).where(Repair.reference == by_tenant))
+        services.book(tenant_repair, slot, actor_id=world.tenant.id)
+        staff_repair = db.session.scalar(select(Repair).where(Repair.reference == by_staff))
+        services.book(
+            staff_repair, slot, actor_id=world.housing.id, channel="phone",
+            staff_id=world.housing.id, enforce_window=False,
+        )  # fmt: skip
+        done = db.session.scalar(select(Repair).where(Repair.reference == finished))
+        services.set_status(done, Repair.COMPLETED, world.housing.id)
+        db.session.commit()
+    client = client_for(app, world.housing)
+    soup = get_page(client, "repairs_staff.board", view="booked")
+    assert _board_refs(soup) == {by_tenant}
+    assert "(booked by tenant)" in soup.select_one("#board-results tbody").get_text()
+    assert soup.find("a", attrs={"aria-current": "page"}).get_text() == "Booked by tenants"
+    # Searching from the "New" view still finds the completed repair and the booked ones.
+    assert _board_refs(get_page(client, "repairs_staff.board", view="new", q="radiator")) == {
+        finished}  # fmt: skip
+    by_street = get_page(client, "repairs_staff.board", view="new", q="castle street")
+    assert _board_refs(by_street) == {by_tenant, by_staff, finished}
+    assert "All repairs matching" in by_street.select_one("caption").get_text()
+    assert _board_refs(get_page(client, "repairs_staff.board", q="ck11aa")) == {
+        by_tenant, by_staff, finished}  # fmt: skip
+    assert not _board_refs(get_page(client, "repairs_staff.board", q="no such thing"))
+
+
 def test_csv_export(app, world) -> None:
     reference = make_repair(app, world.tenant, world.home_id)
     client = client_for(app, world.housing)
@@ -204,6 +236,11 @@ def test_tree_editing(app, world) -> None:
 def test_tenancy_link_unlink_and_code(app, world) -> None:
     client = client_for(app, world.housing)
     get_page(client, "repairs_staff.tenancies")
+    # Staff find a tenancy however its reference is typed.
+    for typed in ("rt000001", "RT 000001"):
+        soup = get_page(client, "repairs_staff.tenancies", q=typed)
+        cells = [td.get_text(strip=True) for td in soup.select("tbody tr td:first-child")]
+        assert cells == ["RT-000001"], typed
     with app.app_context():
         tenancy_id = db.session.scalar(select(Tenancy.id).where(Tenancy.reference == "RT-000001"))
     _post(client, f"/staff/repairs/tenancies/{tenancy_id}/unlink")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from portal.common.models import OutboxEmail, utcnow
@@ -96,7 +97,9 @@ def test_link_with_reference_and_date_of_birth(app, world) -> None:
     client = client_for(app, newcomer)
     soup = check_html(_link(client, method="reference", reference="RT-000009", **{
         "dob-day": "28", "dob-month": "3", "dob-year": "1980"}))  # fmt: skip
-    assert "could not find a tenancy" in error_summary(soup)[0]
+    assert error_summary(soup)[0].startswith(
+        "We could not match that tenancy reference and date of birth"
+    )
     soup = check_html(_link(client, method="reference", reference=""))
     assert error_summary(soup) == [
         "Enter your tenancy reference",
@@ -115,6 +118,65 @@ def test_link_with_reference_and_date_of_birth(app, world) -> None:
     soup = check_html(_link(other, method="reference", reference="RT-000009", **{
         "dob-day": "27", "dob-month": "3", "dob-year": "1980"}))  # fmt: skip
     assert "already linked" in error_summary(soup)[0]
+
+
+def _dob(day: str = "27") -> dict[str, str]:
+    return {"dob-day": day, "dob-month": "3", "dob-year": "1980"}
+
+
+@pytest.mark.parametrize("typed", ["RT100009", "rt 100009", " RT-100009 ", "rt-100-009"])
+def test_tenancy_reference_is_matched_however_it_is_typed(app, world, typed) -> None:
+    from tests.repairs.conftest import add_home, add_tenancy
+
+    with app.app_context():
+        add_tenancy(
+            add_home("100000000009", "9 Castle Street"), "RT-100009", None, date(1980, 3, 27)
+        )
+        db.session.commit()
+    newcomer = make_user(app, "typed@example.com")
+    response = _link(client_for(app, newcomer), method="reference", reference=typed, **_dob())
+    assert response.status_code == 302, typed
+    with app.app_context():
+        linked = db.session.scalar(select(Tenancy.user_id).where(Tenancy.reference == "RT-100009"))
+        assert linked == newcomer.id
+
+
+def test_wrong_reference_and_wrong_birth_date_read_the_same_and_attempts_are_limited(
+    app, world
+) -> None:
+    from tests.repairs.conftest import add_home, add_tenancy
+
+    with app.app_context():
+        add_tenancy(
+            add_home("100000000009", "9 Castle Street"), "RT-100009", None, date(1980, 3, 27)
+        )
+        db.session.commit()
+    client = client_for(app, make_user(app, "guess@example.com"))
+    wrong_reference = error_summary(
+        check_html(_link(client, method="reference", reference="RT-999999", **_dob()))
+    )
+    wrong_birth = error_summary(
+        check_html(_link(client, method="reference", reference="RT-100009", **_dob("28")))
+    )
+    assert wrong_reference == wrong_birth == [services.NO_MATCH]
+    assert services.NO_MATCH.startswith(
+        "We could not match that tenancy reference and date of birth"
+    )
+    for _ in range(services.LINK_ATTEMPTS - 3):
+        _link(client, method="reference", reference="RT-999999", **_dob())
+    _link(client, method="code", code="WRONG123")  # codes count too
+    # The limit is reached: even the right details are refused, with a way forward.
+    soup = check_html(_link(client, method="reference", reference="RT-100009", **_dob()))
+    assert "too many times" in error_summary(soup)[0]
+    assert soup.select_one("#reference")["value"] == "RT-100009"  # nothing typed is lost
+    with app.app_context():
+        assert (
+            db.session.scalar(select(Tenancy.user_id).where(Tenancy.reference == "RT-100009"))
+            is None
+        )
+    # Another account is not held back by this one's attempts.
+    other = client_for(app, make_user(app, "rightful@example.com"))
+    assert _link(other, method="reference", reference="rt100009", **_dob()).status_code == 302
 
 
 def test_link_with_a_code_from_the_housing_team(app, world) -> None:

@@ -70,3 +70,28 @@ def test_appointment_changes_close_at_uk_midnight_before_the_day(app, world) -> 
             db.session.commit()
         repair = db.session.scalar(select(Repair).where(Repair.id == repair.id))
         assert repair.active_appointment is None
+
+
+def test_history_times_read_the_gov_uk_way_in_uk_time(app, world) -> None:
+    with app.app_context():
+        with clock.frozen_at(THURSDAY_0030_BST):
+            reference = _report(world, "Dripping tap").reference
+        with clock.frozen_at(datetime(2026, 12, 1, 9, 0, tzinfo=UTC)):  # GMT
+            repair = db.session.scalar(select(Repair).where(Repair.reference == reference))
+            services.set_status(repair, Repair.TRIAGED, world.housing.id)
+            db.session.commit()
+        assert services.format_moment(datetime(2026, 7, 1, 11, 0, tzinfo=UTC)) == (
+            "1 July 2026, midday"
+        )
+        assert services.format_moment(datetime(2026, 7, 1, 15, 45, tzinfo=UTC)) == (
+            "1 July 2026, 4:45pm"
+        )
+    for user, url in (
+        (world.tenant, f"/repairs/{reference}"),
+        (world.housing, f"/staff/repairs/{reference}"),
+    ):
+        history = [
+            li.get_text() for li in check_html(client_for(app, user).get(url)).select("main ol li")
+        ]
+        assert any(h.startswith("2 July 2026, 12:30am") for h in history), url
+        assert any(h.startswith("1 December 2026, 9am") for h in history), url
