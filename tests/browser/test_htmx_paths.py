@@ -11,6 +11,7 @@ from playwright.sync_api import Page, expect
 
 from portal.common.gazetteer.demo import load_demo_gazetteer
 from portal.extensions import db
+from tests.helpers.browser import assert_accessible
 from tests.helpers.htmx_paths import Step, check_htmx_path
 
 pytestmark = pytest.mark.browser
@@ -88,3 +89,103 @@ def test_planning_search_without_javascript(planning_app, live_server, nojs_page
     expect(nojs_page.locator("#received_from-error")).to_contain_text("as a real date")
     nojs_page.goto(live_server("/planning?status=decided"))
     expect(nojs_page).to_have_title(re.compile(r"^1 application found – Planning applications – "))
+
+
+@pytest.fixture
+def services_app(app):
+    from portal.council_services.demo import load_demo_catalogue
+
+    with app.app_context():
+        load_demo_catalogue()
+        db.session.commit()
+    return app
+
+
+def test_services_live_search(services_app, live_server, page: Page) -> None:
+    page.goto(live_server("/services/search"))
+    results = page.locator("#search-results")
+    # the list itself is not a live region: only the short count is read out
+    expect(results).not_to_have_attribute("aria-live", re.compile("."))
+    expect(page.locator("main [aria-live]")).to_have_count(0)
+    history = page.evaluate("history.length")
+
+    def typing(text: str):
+        return lambda p: p.fill("#q", text)
+
+    def submitted(p: Page) -> None:
+        p.fill("#q", "bin")
+        p.get_by_role("button", name="Search", exact=True).click()
+
+    check_htmx_path(
+        page,
+        "services live search",
+        "#search-results",
+        [
+            Step(
+                typing("qwertyuiop"),
+                status="No services found for “qwertyuiop”",
+                title=re.compile("^No services found for “qwertyuiop” – Search services – "),
+            ),
+            Step(
+                typing("bin"),
+                status=re.compile(r"^\d+ services? found for “bin”$"),
+                title=re.compile(r"^\d+ services? found for “bin” – Search services – "),
+            ),
+            Step(
+                typing("recyclng"),
+                status=re.compile(r"^\d+ services? found for “recyclng”$"),
+            ),
+            Step(submitted, status=re.compile(r"^\d+ services? found for “bin”$")),
+        ],
+    )
+    count = page.locator("#search-results .council-services-list li").count()
+    expect(page.locator("#portal-status")).to_have_text(f"{count} services found for “bin”")
+    assert len(page.locator("#portal-status").inner_text()) < 40
+    # each search replaces the address instead of adding a history entry
+    assert page.evaluate("history.length") == history
+    assert page.url.endswith("/services/search?q=bin")
+
+
+def test_services_search_from_the_a_to_z_with_javascript(services_app, live_server, page: Page):
+    """The A to Z has the same search box but no results area: it submits as a plain form."""
+    page.goto(live_server("/services"))
+    page.fill("#q", "bin")
+    page.get_by_role("button", name="Search", exact=True).click()
+    expect(page).to_have_title(re.compile(r"^\d+ services? found for “bin” – Search services – "))
+    expect(page.locator("h1")).to_have_text("Search services")
+    assert_accessible(page, "search from the A to Z")
+
+
+def test_staff_status_notice(services_app, live_server, context) -> None:  # noqa: ANN001
+    from tests.helpers.auth import make_user, sign_in
+
+    user = make_user(services_app, roles=("editor",))
+    client = services_app.test_client()
+    sign_in(client, user)
+    cookie = client.get_cookie(services_app.config["SESSION_COOKIE_NAME"])
+    context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server("/")}])
+    page = context.new_page()
+    page.goto(live_server("/staff/services/1/edit"))
+
+    def save(text: str):
+        def act(p: Page) -> None:
+            p.fill("#status_notice-notice", text)
+            p.get_by_role("button", name="Save notice").click()
+
+        return act
+
+    check_htmx_path(
+        page,
+        "staff status notice",
+        "#notice-editor",
+        [
+            Step(
+                save("x" * 301),
+                error_field="status_notice-notice",
+                error="Status notice must be 300 characters or fewer",
+            ),
+            Step(save("Offices closed today"), status="Status notice saved"),
+            Step(save("Offices open again"), status="Status notice saved"),
+        ],
+    )
+    expect(page.locator("#status_notice-notice")).to_have_value("Offices open again")
