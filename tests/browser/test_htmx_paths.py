@@ -13,6 +13,7 @@ from portal.common.gazetteer.demo import load_demo_gazetteer
 from portal.extensions import db
 from tests.helpers.browser import assert_accessible
 from tests.helpers.htmx_paths import Step, check_htmx_path
+from tests.repairs.conftest import world  # noqa: F401  (the world fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -189,3 +190,136 @@ def test_staff_status_notice(services_app, live_server, context) -> None:  # noq
         ],
     )
     expect(page.locator("#status_notice-notice")).to_have_value("Offices open again")
+
+
+def test_find_your_ward_address_lookup(planning_app, live_server, page: Page) -> None:
+    page.goto(live_server("/your-area"))
+
+    def find(postcode: str):
+        def act(p: Page) -> None:
+            p.get_by_label("Postcode").fill(postcode)
+            p.get_by_role("button", name="Find address").click()
+
+        return act
+
+    area = "Enter a postcode in the Castlebrook Council area"
+    check_htmx_path(
+        page,
+        "find your ward",
+        "#uprn-lookup",
+        [
+            Step(find("SW1A 1AA"), error_field="uprn-postcode", error=area, summary=False),
+            Step(find("CK1 1AD"), status="13 addresses found for CK1 1AD"),
+            Step(find("CK1 1AB"), status=re.compile(r"^\d+ addresses found for CK1 1AB$")),
+        ],
+    )
+
+
+def _signed_in(app, page: Page, live_server, roles, offices=()) -> None:  # noqa: ANN001
+    from portal.online_forms.models import OfficeMember
+    from tests.helpers.auth import make_user, sign_in
+
+    user = make_user(app, roles=roles, name="Sam Staff")
+    with app.app_context():
+        for office in offices:
+            db.session.add(OfficeMember(user_id=user.id, office=office))
+        db.session.commit()
+    client = app.test_client()
+    sign_in(client, user)
+    cookie = client.get_cookie("session")
+    page.context.add_cookies([{"name": "session", "value": cookie.value, "url": live_server("/")}])
+
+
+def _filter(button: str, **values: str):
+    def act(p: Page) -> None:
+        for field, value in values.items():
+            if p.locator(f"select#{field}").count():
+                p.select_option(f"#{field}", value)
+            else:
+                p.fill(f"#{field}", value)
+        p.get_by_role("button", name=button, exact=True).click()
+
+    return act
+
+
+def test_form_submissions_inbox(app, live_server, page: Page) -> None:
+    _signed_in(app, page, live_server, ("officer",), ("Waste services",))
+    page.goto(live_server("/staff/forms"))
+    message = "The ‘from’ date must be a real date, like 2026-03-31"
+    check_htmx_path(
+        page,
+        "form submissions inbox",
+        "#results",
+        [
+            Step(
+                _filter("Filter", **{"from": "31/02/2026"}),
+                error_field="from",
+                error=message,
+                title=re.compile("^Error: Form submissions – "),
+            ),
+            Step(
+                _filter("Filter", **{"from": "2026-01-01"}),
+                status="0 submissions found",
+                title=re.compile("^0 submissions found – Form submissions – "),
+            ),
+            Step(_filter("Filter", **{"filter-status": "resolved"}), status="0 submissions found"),
+        ],
+    )
+    assert "status=resolved" in page.url
+
+
+def test_staff_payments_search(app, live_server, page: Page) -> None:
+    _signed_in(app, page, live_server, ("finance",))
+    page.goto(live_server("/staff/payments/"))
+    check_htmx_path(
+        page,
+        "staff payments search",
+        "#results",
+        [
+            Step(
+                _filter("Search", to="24/11/2026"),
+                error_field="to",
+                error="Enter the 'to' date like 2026-11-24",
+                title=re.compile("^Error: Payments – "),
+            ),
+            Step(
+                _filter("Search", to="2026-11-24"),
+                status="0 payments found",
+                title=re.compile("^0 payments found – Payments – "),
+            ),
+            Step(_filter("Search", q="no such payment"), status="0 payments found"),
+        ],
+    )
+    expect(page.locator("#results")).to_contain_text("No payments match your search.")
+
+
+def test_repairs_triage_board(app, world, live_server, page: Page) -> None:  # noqa: F811
+    """The board's filters have no input that can be wrong: good input, twice, and a view link."""
+    from tests.browser.test_repairs_journey import sign_in_page
+    from tests.repairs.test_booking import make_repair
+
+    make_repair(app, world.tenant, world.home_id)
+    sign_in_page(page, app, world.housing)
+    page.goto(live_server("/staff/repairs"))
+
+    def view_link(name: str):
+        return lambda p: p.get_by_role("link", name=name, exact=True).click()
+
+    check_htmx_path(
+        page,
+        "repairs triage board",
+        "#board-results",
+        [
+            Step(
+                _filter("Filter", q="no such repair"),
+                status="New: 0 repairs",
+                title=re.compile("^New: 0 repairs – Repairs triage board – "),
+            ),
+            Step(_filter("Filter", q=""), status=re.compile(r"^New: \d+ repairs?$")),
+            Step(
+                view_link("All"),
+                status="All: 1 repair",
+                title=re.compile("^All: 1 repair – Repairs triage board – "),
+            ),
+        ],
+    )
