@@ -381,6 +381,17 @@ class SearchResult:
     corrected: str = ""
 
 
+def found_message(query: str, result: SearchResult | None) -> str:
+    """A search's outcome in a few words ("12 services found for “bin”"), for the title and
+    to be read out after each search as you type."""
+    if result is None:
+        return ""
+    count = len(result.services)
+    if not count:
+        return f"No services found for “{query}”"
+    return f"{count} {'service' if count == 1 else 'services'} found for “{query}”"
+
+
 def search_services(query: str, limit: int = 30) -> SearchResult:
     """Published services matching `query`, best first; typos corrected against the catalogue."""
     terms = _terms(query)

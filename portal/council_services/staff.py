@@ -209,7 +209,11 @@ def notice(service_id: int):
                 page_errors=[("#status_notice-notice", e) for e in form.status_notice.errors],
             )
     return render_page(
-        "council_services/staff/_notice.html", service=service, notice_form=form, saved=saved
+        "council_services/staff/_notice.html",
+        service=service,
+        notice_form=form,
+        saved=saved,
+        htmx=True,
     )
 
 

@@ -112,6 +112,7 @@ def _search() -> str:
         fragment="results",
         query=query,
         result=result,
+        found=svc.found_message(query, result),
         htmx=is_htmx_request(),
     )
 

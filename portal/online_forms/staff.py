@@ -35,7 +35,7 @@ from portal.online_forms.questions import (
     answer_text,
     options_of,
 )
-from portal.rendering import render_page
+from portal.rendering import is_htmx_request, render_page
 
 bp = Blueprint("online_forms_staff", __name__, url_prefix="/staff/forms")
 editor_required = role_required("editor", "admin")
@@ -754,9 +754,15 @@ def inbox():
     forms = db.session.scalars(
         select(OnlineForm).where(OnlineForm.office.in_(offices)).order_by(OnlineForm.title)
     ).all()
+    # The outcome in a few words: the title, and read out after an htmx search.
+    count = len(submissions)
+    found = "" if errors else f"{count} submission{'' if count == 1 else 's'} found"
     return render_page(
         "online_forms/staff/inbox.html",
-        fragment="results",
+        fragment="search",
+        found=found,
+        searched=bool(args),
+        htmx=is_htmx_request(),
         submissions=submissions,
         forms=forms,
         args=args,

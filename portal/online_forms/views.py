@@ -8,6 +8,7 @@ from flask import (
     current_app,
     flash,
     redirect,
+    render_template,
     request,
     send_file,
     session,
@@ -35,7 +36,7 @@ from portal.online_forms.questions import (
     read_answer,
     render_markdown,
 )
-from portal.rendering import render_page
+from portal.rendering import is_htmx_request, render_page
 
 bp = Blueprint("online_forms", __name__)
 DRAFTS_KEY = "online_form_drafts"
@@ -531,7 +532,7 @@ def file(file_id: int):
 
 @bp.get("/forms/address-lookup")
 def address_lookup():
-    """The addresses for a postcode: the select alone for htmx, a page without JavaScript."""
+    """The addresses for a postcode: the lookup component for htmx, a page without JavaScript."""
     from portal.common.gazetteer.views import lookup_state
 
     field = request.args.get("field", "address")
@@ -540,9 +541,14 @@ def address_lookup():
     state = lookup_state(postcode)
     if not postcode.strip():
         state["error"] = "Enter a postcode"
-    return render_page(
-        "online_forms/address_lookup.html", fragment="address_results", field=field, **state
-    )
+    if is_htmx_request():
+        return render_template(
+            "components/address_lookup_fragment.html",
+            field=field,
+            lookup_endpoint="online_forms.address_lookup",
+            **state,
+        )
+    return render_page("online_forms/address_lookup.html", field=field, **state)
 
 
 @bp.get("/consultations")

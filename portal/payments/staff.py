@@ -33,7 +33,7 @@ from portal.payments.services import (
     refund_payment,
     settle_from_gateway,
 )
-from portal.rendering import render_page
+from portal.rendering import is_htmx_request, render_page
 
 bp = Blueprint("payments_staff", __name__, url_prefix="/staff/payments")
 PAGE_SIZE = 50
@@ -96,9 +96,19 @@ def index():
         query = query.where(Payment.created_at < _day_start(date_to) + timedelta(days=1))
     payments = db.session.scalars(query.limit(PAGE_SIZE)).all()
     funds = sorted({bt.fund for bt in BILL_TYPES.values()} | {"general"})
+    # The outcome in a few words: the title, and read out after an htmx search.
+    count = len(payments)
+    found = f"{count} payment{'' if count == 1 else 's'} found"
+    found = (
+        "" if page_errors else found + (f" (the newest {PAGE_SIZE})" if count >= PAGE_SIZE else "")
+    )
+    htmx = is_htmx_request()
     return render_page(
         "payments/staff/index.html",
-        fragment="results",
+        fragment="search",
+        found=found,
+        searched=bool(request.args),
+        htmx=htmx,
         payments=payments,
         filters={
             "q": q,

@@ -126,6 +126,11 @@ def parse_date(text: str) -> date | None:
     raise ValueError(text)
 
 
+def found_message(total: int) -> str:
+    """How many applications a search found, as the page says it ("94 applications found")."""
+    return f"{total} application{'' if total == 1 else 's'} found"
+
+
 def parse_search(args: Any) -> SearchParams:
     params = SearchParams(
         q=(args.get("q") or "").strip()[:200],

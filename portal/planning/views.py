@@ -71,16 +71,16 @@ def _markers(applications: list[PlanningApplication]) -> str:
 RESULTS_CACHE_SIZE = 512
 
 
-def _cached_results(params: services.SearchParams, args: dict, map_config: str) -> str:
-    """The results block's HTML, cached per search and per version of the register.
+def _cached_results(params: services.SearchParams, args: dict, map_config: str) -> tuple[str, int]:
+    """The results block's HTML and the number found, cached per search and register version.
 
     The key includes the register's version (highest id and latest change), so a new or changed
     application is seen at once; the block holds no CSP nonce or user data, so it can be shared.
     """
     cache: dict = current_app.extensions.setdefault("planning_register_cache", {})
     key = (tuple(sorted(request.args.items(multi=True))), services.register_version())
-    html = cache.get(key)
-    if html is None:
+    cached = cache.get(key)
+    if cached is None:
         applications, total = services.search_page(params)
         html = render_block(
             "planning/register.html",
@@ -95,8 +95,8 @@ def _cached_results(params: services.SearchParams, args: dict, map_config: str) 
         )
         if len(cache) >= RESULTS_CACHE_SIZE:
             cache.pop(next(iter(cache)))
-        cache[key] = html
-    return html
+        cached = cache[key] = (html, total)
+    return cached
 
 
 def _cached_page(render) -> str:  # noqa: ANN001
@@ -116,13 +116,18 @@ def _register() -> str:
     params = services.parse_search(request.args)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     map_config = _map_config()
-    results_html = "" if params.errors else _cached_results(params, args, map_config)
-    if is_htmx_request():
-        return results_html
+    results_html, total = ("", 0) if params.errors else _cached_results(params, args, map_config)
+    # The count is the page's status: in the title after a search, and read out after an htmx one.
+    found = "" if params.errors else services.found_message(total)
+    htmx = is_htmx_request()
     return render_page(
         "planning/register.html",
+        fragment="search",
         params=params,
         results_html=Markup(results_html),  # noqa: S704  (our own rendered, escaped block)
+        results_title=found if args or htmx else "",
+        status_message=found,
+        htmx=htmx,
         args=args,
         page_errors=params.errors,
         statuses=PlanningApplication.STATUSES,

@@ -16,7 +16,7 @@ from portal.accounts.models import User
 from portal.common.audit import record_audit
 from portal.common.clock import to_uk
 from portal.extensions import db
-from portal.rendering import render_page
+from portal.rendering import is_htmx_request, render_page
 from portal.repairs import lifecycle, services
 from portal.repairs.models import (
     PERIOD_LABELS,
@@ -94,6 +94,7 @@ def board():
     return render_page(
         "repairs/staff/board.html",
         fragment="results",
+        htmx=is_htmx_request(),
         repairs=repairs,
         view=view,
         trade=trade,

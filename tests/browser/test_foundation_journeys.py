@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -54,6 +56,8 @@ def test_address_lookup_with_javascript_shows_a_postcode_error(gazetteer_app, li
     page.wait_for_function("window.htmx !== undefined")
     page.get_by_label("Postcode").fill("SW1A 1AA")
     page.get_by_role("button", name="Find address").click()
-    error = page.locator("#uprn-results .govuk-error-message")
+    # the error is at the postcode box (marked, and read with it), not below the button
+    error = page.locator("#uprn-postcode-error")
     error.wait_for()
+    expect(page.get_by_label("Postcode")).to_have_class(re.compile("govuk-input--error"))
     expect(error).to_contain_text("Enter a postcode in the Castlebrook Council area")

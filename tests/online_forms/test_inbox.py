@@ -103,7 +103,7 @@ def test_inbox_filters(demo, runner_for):
     assert first in text and second in text
     bad = check_html(client.get("/staff/forms?from=31/02/2026"))
     assert error_summary(bad) == ["The ‘from’ date must be a real date, like 2026-03-31"]
-    # the htmx request gets only the results
+    # the htmx request gets the search block (errors, form, results), not a whole page
     fragment = client.get("/staff/forms?overdue=yes", headers={"HX-Request": "true"}).get_data(
         as_text=True
     )

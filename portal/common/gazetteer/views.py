@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, current_app, render_template, request
 
 from portal.common import page_cache
 from portal.common.gazetteer.services import PostcodeError, addresses_for_postcode, get_address
 from portal.common.models import Address
-from portal.rendering import render_page
+from portal.rendering import is_htmx_request, render_page
 
 bp = Blueprint("gazetteer", __name__)
 
@@ -50,7 +50,14 @@ def _lookup() -> str:
     state = lookup_state(postcode)
     if not postcode.strip() and "postcode" in request.args:
         state["error"] = "Enter a postcode"
-    return render_page("gazetteer/lookup.html", fragment="address_results", field=field, **state)
+    if is_htmx_request():
+        return render_template(
+            "components/address_lookup_fragment.html",
+            field=field,
+            lookup_endpoint="gazetteer.lookup",
+            **state,
+        )
+    return render_page("gazetteer/lookup.html", field=field, **state)
 
 
 @bp.get("/your-area")

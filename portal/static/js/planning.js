@@ -98,27 +98,11 @@
     if (radio) radio.addEventListener("change", function () { setTimeout(function () { map.invalidateSize(); map.fitBounds(JSON.parse(el.getAttribute("data-map-config")).bounds); }, 0); });
   }
 
-  // Show only the chosen area's questions (without JavaScript they are all shown).
-  function areaChoices() {
-    var radios = document.querySelectorAll("input[name=area]");
-    if (!radios.length) return;
-    var panels = { radius: "conditional-radius", ward: "conditional-ward", polygon: "conditional-polygon" };
-    function update() {
-      radios.forEach(function (radio) {
-        var panel = document.getElementById(panels[radio.value]);
-        if (panel) panel.classList.toggle("govuk-radios__conditional--hidden", !radio.checked);
-      });
-    }
-    radios.forEach(function (radio) { radio.addEventListener("change", update); });
-    update();
-  }
-
   function init(root) {
     root.querySelectorAll(".planning-map[data-markers]").forEach(showResults);
     root.querySelectorAll(".planning-map[data-draw-target]").forEach(drawArea);
   }
 
-  areaChoices();
   init(document);
   document.body.addEventListener("htmx:afterSwap", function (e) { init(e.target.parentNode || document); });
 })();
