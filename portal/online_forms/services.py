@@ -14,7 +14,7 @@ from flask import current_app, has_request_context, url_for
 from sqlalchemy import func, select
 
 from portal.common.audit import record_audit
-from portal.common.clock import uk_date, uk_today
+from portal.common.clock import to_uk, uk_date, uk_today
 from portal.common.delivery import set_portal_delivery
 from portal.common.models import utcnow
 from portal.common.outbox import queue_email
@@ -463,7 +463,88 @@ def on_payment_success(payment: Any) -> None:
     submission.status = FormSubmission.RECEIVED
     submission.payment_reference = payment.reference
     submission.updated_at = utcnow()
+    submission.notes.append(
+        SubmissionNote(
+            author_name="Online payment",
+            from_status=FormSubmission.AWAITING_PAYMENT,
+            to_status=FormSubmission.RECEIVED,
+            text=f"Payment {payment.reference} received",
+        )
+    )
     send_confirmation(submission)
+
+
+def uk_when(moment: datetime) -> str:
+    """A stored time as residents read it: "1 December 2026 at 9:30am" (UK time)."""
+    local = to_uk(moment)
+    if (local.hour, local.minute) == (12, 0):
+        clock = "midday"
+    elif (local.hour, local.minute) == (0, 0):
+        clock = "midnight"
+    else:
+        minutes = f":{local.minute:02d}" if local.minute else ""
+        clock = f"{local.hour % 12 or 12}{minutes}{'am' if local.hour < 12 else 'pm'}"
+    return f"{local.day} {local:%B %Y} at {clock}"
+
+
+def submission_answer_rows(submission: FormSubmission) -> list[dict]:
+    """The answers as label and text, in the form's order; files by name only."""
+    rows = []
+    files = submission.files
+    for question in all_questions(submission.version.definition):
+        if question["id"] not in submission.answers or question["type"] == "declaration":
+            continue
+        own = [f for f in files if f.question_id == question["id"]]
+        text = answer_text(question, submission.answers[question["id"]], own)
+        rows.append({"label": question["label"], "text": text})
+    return rows
+
+
+def timeline(submission: FormSubmission) -> list[dict]:
+    """What has happened to a request, oldest first: sent, paid, each status change, each
+    department's update. Officers' internal notes (no status change) are not shown."""
+    events = [{"at": submission.submitted_at, "title": "Request sent", "text": ""}]
+    for note in submission.notes:
+        if note.to_status is None:
+            continue
+        if note.from_status == FormSubmission.AWAITING_PAYMENT:
+            title = "Paid"
+        else:
+            title = f"Status changed to {FormSubmission.LABELS.get(note.to_status, note.to_status)}"
+        events.append({"at": note.created_at, "title": title, "text": note.text})
+    for part in submission.parts:
+        if part.closed_at is not None:
+            events.append({"at": part.closed_at, "title": f"{part.office} updated", "text": ""})
+    events.sort(key=lambda e: to_uk(e["at"]))
+    return [{**e, "when": uk_when(e["at"])} for e in events]
+
+
+DEFAULT_NEXT_STEPS = {
+    FormSubmission.AWAITING_PAYMENT: "Your request is not complete until you pay. "
+    "We start work on it once you have paid.",
+    FormSubmission.IN_PROGRESS: "An officer is working on your request. "
+    "We will email you when it is resolved.",
+    FormSubmission.RESOLVED: "Your request is resolved. If something is still wrong, contact "
+    "us and quote your reference number.",
+    FormSubmission.REJECTED: "We cannot go ahead with your request. The history below says why. "
+    "Contact us and quote your reference number if you have a question.",
+}
+
+
+def next_steps_text(submission: FormSubmission) -> str:
+    """What happens next for the request's status: the form's own wording for that status
+    ("next_steps" by status, or "what_happens_next" once received), else a default."""
+    definition = submission.version.definition
+    own = (definition.get("next_steps") or {}).get(submission.status)
+    if own:
+        return own
+    if submission.status == FormSubmission.RECEIVED:
+        reply = f"We will reply within {submission.form.response_days} working days"
+        if submission.due_on:
+            reply += f", by {submission.due_on.day} {submission.due_on:%B %Y}"
+        extra = definition.get("what_happens_next") or ""
+        return f"{extra}\n\n{reply}." if extra else f"{reply}."
+    return DEFAULT_NEXT_STEPS.get(submission.status, "")
 
 
 def on_payment_failure(payment: Any) -> None:

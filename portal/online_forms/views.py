@@ -448,10 +448,17 @@ def _after_submit_external(submission: FormSubmission) -> str:
 
 @bp.get("/forms/requests/<reference>")
 def progress(reference: str):
-    """The resident's view of a submission: its status and, for tell us once, each part."""
+    """The resident's view of a request: status, what happens next, the history, each
+    department's part (tell us once) and the answers given."""
     submission = _submission_or_404(reference)
     return render_page(
-        "online_forms/progress.html", submission=submission, online_form=submission.form
+        "online_forms/progress.html",
+        submission=submission,
+        online_form=submission.form,
+        sent=services.uk_when(submission.submitted_at),
+        answers=services.submission_answer_rows(submission),
+        events=services.timeline(submission),
+        next_steps=render_markdown(services.next_steps_text(submission)),
     )
 
 
