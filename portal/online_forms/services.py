@@ -10,7 +10,8 @@ from collections import Counter
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from flask import current_app, has_request_context, url_for
+from flask import current_app, url_for
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
 from portal.common.audit import record_audit
@@ -77,10 +78,10 @@ def save_definition(version: FormVersion, definition: dict) -> None:
 
 
 def external_url(endpoint: str, **values: Any) -> str:
-    """An absolute URL, inside a request or not (jobs, the demo loader)."""
-    if has_request_context():
-        return url_for(endpoint, _external=True, **values)
-    with current_app.test_request_context(base_url=current_app.config["PORTAL"].base_url):
+    """An absolute URL on the configured base URL (never the request's Host), inside a
+    request or not (jobs, the demo loader)."""
+    base = current_app.config["PORTAL"].base_url.rstrip("/") + "/"
+    with current_app.test_request_context(base_url=base):
         return url_for(endpoint, _external=True, **values)
 
 
@@ -548,11 +549,121 @@ def next_steps_text(submission: FormSubmission) -> str:
 
 
 def on_payment_failure(payment: Any) -> None:
+    """A declined, cancelled or abandoned (expired) payment: email a link to finish paying."""
     submission = db.session.scalar(
         select(FormSubmission).where(FormSubmission.reference == payment.purpose_ref)
     )
-    if submission is not None:
-        submission.payment_reference = payment.reference
+    if submission is None:
+        return
+    submission.payment_reference = payment.reference
+    if submission.status == FormSubmission.AWAITING_PAYMENT and _link_due(submission):
+        send_payment_link(submission)
+
+
+# ---------------------------------------------------------------- finishing a payment later
+
+PAYMENT_LINK_DAYS = 7
+PAYMENT_LINK_SALT = "online-forms.payment-link"
+# an emailed link is not sent again for each decline in a row, but a day later it is
+PAYMENT_LINK_RESEND = timedelta(days=1)
+# a request left awaiting payment this long with no payment under way gets the link
+UNPAID_AFTER = timedelta(minutes=90)
+
+
+class PaymentLinkError(Exception):
+    """A link to finish paying that cannot be used: `expired` tells which kind."""
+
+    def __init__(self, expired: bool) -> None:
+        super().__init__("expired" if expired else "invalid")
+        self.expired = expired
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt=PAYMENT_LINK_SALT)
+
+
+def payment_link_token(submission: FormSubmission) -> str:
+    return _serializer().dumps({"r": submission.reference})
+
+
+def submission_for_payment_link(token: str) -> FormSubmission | None:
+    """The request a link was made for; PaymentLinkError when it is expired or not genuine."""
+    try:
+        data = _serializer().loads(token, max_age=PAYMENT_LINK_DAYS * 24 * 3600)
+    except SignatureExpired:
+        raise PaymentLinkError(expired=True) from None
+    except BadSignature:
+        raise PaymentLinkError(expired=False) from None
+    reference = data.get("r") if isinstance(data, dict) else None
+    if not isinstance(reference, str):
+        raise PaymentLinkError(expired=False)
+    return db.session.scalar(select(FormSubmission).where(FormSubmission.reference == reference))
+
+
+def _link_due(submission: FormSubmission, now: datetime | None = None) -> bool:
+    if not submission.email:
+        return False
+    sent = submission.payment_link_sent_at
+    if sent is None:
+        return True
+    sent = sent if sent.tzinfo else sent.replace(tzinfo=utcnow().tzinfo)
+    return sent <= (now or utcnow()) - PAYMENT_LINK_RESEND
+
+
+def send_payment_link(submission: FormSubmission) -> None:
+    """Email a signed link to finish paying, valid for PAYMENT_LINK_DAYS (the caller commits)."""
+    now = utcnow()
+    link = external_url("online_forms.payment_link", token=payment_link_token(submission))
+    expires = uk_when(now + timedelta(days=PAYMENT_LINK_DAYS))
+    amount = f"£{(submission.amount_pence or 0) / 100:.2f}"
+    queue_email(
+        submission.email,
+        f"Finish paying for your request: {submission.form.title} ({submission.reference})",
+        f"Your request ‘{submission.form.title}’ (reference {submission.reference}) is not "
+        f"complete: we have not received the payment of {amount}.\n\n"
+        f"Pay now: {link}\n\n"
+        f"This link works for {PAYMENT_LINK_DAYS} days, until {expires}. "
+        "After that, start the form again.\n\n"
+        "If you have already paid, you do not need to do anything.\n",
+    )
+    submission.payment_link_sent_at = now
+
+
+def remind_unpaid(now: datetime | None = None) -> int:
+    """Email the link to finish paying for requests left unpaid with no payment under way
+    (the payer closed the page before paying); commits; returns how many were emailed."""
+    now = now or utcnow()
+    candidates = db.session.scalars(
+        select(FormSubmission).where(
+            FormSubmission.status == FormSubmission.AWAITING_PAYMENT,
+            FormSubmission.email.is_not(None),
+            FormSubmission.payment_link_sent_at.is_(None),
+            FormSubmission.submitted_at <= now - UNPAID_AFTER,
+            FormSubmission.submitted_at > now - timedelta(days=PAYMENT_LINK_DAYS),
+        )
+    ).all()
+    sent = 0
+    for submission in candidates:
+        if _payment_under_way(submission):
+            continue  # the payments reconciler settles it, and a failure sends the link
+        send_payment_link(submission)
+        sent += 1
+    db.session.commit()
+    return sent
+
+
+def _payment_under_way(submission: FormSubmission) -> bool:
+    if not submission.payment_reference:
+        return False
+    from portal.payments.services import get_payment  # noqa: PLC0415
+
+    payment = get_payment(submission.payment_reference)
+    return payment is not None and payment.is_open
+
+
+def open_payment_reference(submission: FormSubmission) -> str | None:
+    """The reference of the request's payment still open at the gateway, if there is one."""
+    return submission.payment_reference if _payment_under_way(submission) else None
 
 
 def answers_as_text(submission: FormSubmission) -> str:
