@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import current_app, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from portal.common.audit import record_audit
 from portal.common.clock import to_uk, uk_date, uk_today
@@ -690,6 +690,33 @@ def send_confirmation(submission: FormSubmission) -> None:
         f"{next_steps}\n\nA copy of your answers\n\n{answers_as_text(submission)}\n"
     )
     queue_email(submission.email, f"{form.title}: reference {submission.reference}", body)
+
+
+# ---------------------------------------------------------------- earlier requests
+
+
+def _unowned_by_email(email: str):  # noqa: ANN202
+    return (
+        FormSubmission.user_id.is_(None),
+        func.lower(FormSubmission.email) == email.strip().lower(),
+    )
+
+
+def count_earlier_submissions(email: str) -> int:
+    """Requests sent without an account using `email` (a confirmed address: see accounts)."""
+    query = select(func.count()).select_from(FormSubmission).where(*_unowned_by_email(email))
+    return db.session.scalar(query) or 0
+
+
+def claim_earlier_submissions(email: str, user_id: int) -> int:
+    """Give those requests to the account (the caller commits); returns how many."""
+    result = db.session.execute(
+        update(FormSubmission)
+        .where(*_unowned_by_email(email))
+        .values(user_id=user_id)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
 
 
 # ---------------------------------------------------------------- the inbox
