@@ -21,6 +21,7 @@ from flask import current_app
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
+from portal.common.clock import uk_today
 from portal.common.gazetteer.geography import COUNCIL_AREA
 from portal.common.gazetteer.services import (
     PostcodeError,
@@ -254,8 +255,6 @@ def check_number(question: dict, value: str, title_name: str) -> tuple[str | Non
 
 def date_range_error(question: dict, day: date, title_name: str) -> str | None:
     """The GOV.UK message when `day` is outside the question's allowed range, else None."""
-    from portal.common.clock import uk_today  # noqa: PLC0415
-
     rule = question.get("date_range") or ""
     days = int(question.get("range_days") or 0)
     today = uk_today()
