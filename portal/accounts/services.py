@@ -169,6 +169,43 @@ def confirm_email(row: AccountToken) -> User:
     return user
 
 
+# Earlier requests -----------------------------------------------------------------------------
+#
+# Slices register (order, what, count(email), claim(email, user_id)) under
+# app.extensions["portal_earlier_records"] for what a resident did without an account.
+# Matching is strictly by the account's confirmed address: an unconfirmed account is given
+# nothing and is not even told whether anything exists.
+
+EARLIER_RECORDS_KEY = "portal_earlier_records"
+
+
+def _earlier_providers() -> list:
+    return sorted(current_app.extensions.get(EARLIER_RECORDS_KEY, []), key=lambda p: p[0])
+
+
+def earlier_records(user: User) -> list[tuple[str, int]]:
+    """(what, how many) made with the account's confirmed address and not yet in an account."""
+    if user.email_confirmed_at is None:
+        return []
+    email = normalise_email(user.email)
+    found = [(what, count(email)) for _order, what, count, _claim in _earlier_providers()]
+    return [(what, n) for what, n in found if n]
+
+
+def claim_earlier_records(user: User) -> dict[str, int]:
+    """Add everything made with the confirmed address to the account (the caller commits)."""
+    if user.email_confirmed_at is None:
+        raise PermissionError("the email address is not confirmed")
+    email = normalise_email(user.email)
+    added = {}
+    for _order, what, _count, claim in _earlier_providers():
+        n = claim(email, user.id)
+        if n:
+            added[what] = n
+    record_audit("account.earlier_records_added", "user", user.id, added, actor=user)
+    return added
+
+
 def request_email_change(user: User, new_email: str) -> None:
     """Email a confirmation link to the new address (the caller commits)."""
     new_email = normalise_email(new_email)

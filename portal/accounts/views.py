@@ -232,11 +232,15 @@ def confirm_email(token: str):
         return render_template("accounts/link_expired.html", what="confirm"), 404
     form = EmptyForm()
     if form.validate_on_submit():
-        services.confirm_email(row)
+        user = services.confirm_email(row)
         db.session.commit()
         flash("Your email address is confirmed.", "success")
-        if current_user.is_authenticated:
-            return redirect(url_for("accounts.my_council"))
+        # Offer what was done earlier with this address (only now that it is confirmed).
+        after = "accounts.earlier_requests" if services.earlier_records(user) else None
+        if current_user.is_authenticated and current_user.id == user.id:
+            return redirect(url_for(after or "accounts.my_council"))
+        if after:
+            return redirect(url_for("accounts.sign_in", next=url_for(after)))
         return redirect(url_for("accounts.sign_in"))
     return render_template("accounts/confirm_email.html", form=form, email=row.email)
 
@@ -314,6 +318,41 @@ def my_council():
         form=None,
         button_form=EmptyForm(),
     )
+
+
+@login_required
+def earlier_requests():
+    """Offer to add what was done before signing in with the account's confirmed address."""
+    user = db.session.get(User, current_user.id)
+    found = services.earlier_records(user)
+    error = ""
+    if request.method == "POST" and user.email_confirmed_at is not None:
+        form = EmptyForm()
+        if not form.validate():
+            abort(400)
+        choice = request.form.get("add")
+        if choice == "yes":
+            added = services.claim_earlier_records(user)
+            db.session.commit()
+            total = sum(added.values())
+            flash(
+                f"We have added {total} earlier item{'s' if total != 1 else ''} to your account."
+                if total
+                else "There was nothing to add.",
+                "success",
+            )
+            return redirect(url_for("accounts.my_council"), 303)
+        if choice == "no":
+            flash("Nothing was added to your account.", "success")
+            return redirect(url_for("accounts.my_council"), 303)
+        error = "Select yes if you want to add these to your account"
+    return render_template(
+        "accounts/earlier_requests.html",
+        user=user,
+        found=found,
+        page_errors=[("#add", error)] if error else [],
+        error=error,
+    ), (400 if error else 200)
 
 
 @login_required
@@ -473,6 +512,7 @@ _route("/forgotten-password/sent", "reset_sent", reset_sent, GET)
 _route("/reset-password/<token>", "reset_password", reset_password, BOTH)
 _route("/my", "my_council", my_council, GET)
 _route("/my/end-other-sessions", "end_other_sessions", end_other_sessions, POST)
+_route("/my/earlier-requests", "earlier_requests", earlier_requests, BOTH)
 _route("/my/change-password", "change_password", change_password, BOTH)
 _route("/my/change-email", "change_email", change_email, BOTH)
 _route("/confirm-new-email/<token>", "confirm_email_change", confirm_email_change, BOTH)

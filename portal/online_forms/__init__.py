@@ -45,6 +45,14 @@ def register(app: Flask) -> None:
         (40, "Your forms", my_council_rows)
     )
     app.extensions.setdefault("portal_personal_data", []).append(("online_forms", personal_data))
+    app.extensions.setdefault("portal_earlier_records", []).append(
+        (
+            40,
+            "form requests",
+            services.count_earlier_submissions,
+            services.claim_earlier_submissions,
+        )
+    )
     register_demo_loader(app, 40, "forms", load_demo_forms)
     _register_payment_purpose(app, services)
 

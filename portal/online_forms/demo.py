@@ -86,8 +86,10 @@ def demo_forms() -> list[dict]:
                             "missed_on",
                             "date",
                             "When was the bin due to be collected?",
-                            hint="For example, 27 3 2026",
-                            name="the collection date",
+                            hint="For example, 27 3 2026. Tell us within 14 days.",
+                            name="the date of the missed collection",
+                            date_range="past_days",
+                            range_days=14,
                         ),
                     ),
                     page(
@@ -171,7 +173,7 @@ def demo_forms() -> list[dict]:
                         "vehicle",
                         q(
                             "registration",
-                            "text",
+                            "vehicle_registration",
                             "What is the vehicle's registration number?",
                             name="the vehicle's registration number",
                             hint="For example, CK21 ABC",
@@ -197,6 +199,7 @@ def demo_forms() -> list[dict]:
                             "date",
                             "When should the permit start?",
                             name="the start date",
+                            date_range="future",
                         ),
                     ),
                     CONTACT,
@@ -243,6 +246,7 @@ def demo_forms() -> list[dict]:
                             "When would you like the collection?",
                             name="the collection date",
                             hint="We collect on weekdays",
+                            date_range="future",
                         ),
                     ),
                     CONTACT,
@@ -402,7 +406,13 @@ def demo_forms() -> list[dict]:
                     ),
                     page(
                         "date",
-                        q("moved_on", "date", "When did you move?", name="the date you moved"),
+                        q(
+                            "moved_on",
+                            "date",
+                            "When did you move?",
+                            name="the date you moved",
+                            date_range="past",
+                        ),
                     ),
                     page(
                         "you",

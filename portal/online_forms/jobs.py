@@ -1,4 +1,4 @@
-"""Periodic jobs: the daily digest of new and overdue submissions for each office."""
+"""Periodic jobs: the daily digest for each office, old drafts, links to finish paying."""
 
 from __future__ import annotations
 
@@ -24,3 +24,12 @@ def delete_abandoned_form_drafts() -> int:
 
     with write_intent():
         return delete_abandoned_drafts()
+
+
+@huey.periodic_task(crontab(minute="*/15"))
+@with_app_context
+def email_links_to_finish_paying() -> int:
+    from portal.online_forms.services import remind_unpaid
+
+    with write_intent():
+        return remind_unpaid()

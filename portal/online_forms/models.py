@@ -159,6 +159,8 @@ class FormSubmission(db.Model):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     amount_pence: Mapped[int | None] = mapped_column(Integer)
     payment_reference: Mapped[str | None] = mapped_column(String(40))
+    # when a link to finish paying was last emailed (declined, cancelled or abandoned payment)
+    payment_link_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     latitude: Mapped[float | None] = mapped_column()
     longitude: Mapped[float | None] = mapped_column()
     address_text: Mapped[str | None] = mapped_column(String(300))

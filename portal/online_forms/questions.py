@@ -2,7 +2,8 @@
 
 A definition is plain JSON: {"pages": [{"id", "title", "guidance", "kind": "questions"|"exit",
 "questions": [{"id", "type", "label", "hint", "optional", "name", "options": [{"value", "label",
-"goto"}], "max_length", "file_types", "max_size_mb", "max_files", "allow_point"}]}],
+"goto"}], "max_length", "file_types", "max_size_mb", "max_files", "allow_point", "decimals",
+"date_range": "past"|"future"|"past_days"|"future_days", "range_days"}]}],
 "declaration", "what_happens_next", "payment": {"kind": "fixed"|"per_item", "amount_pence",
 "question"}, "departments": [...]}.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -20,6 +21,7 @@ from flask import current_app
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
+from portal.common.clock import uk_today
 from portal.common.gazetteer.geography import COUNCIL_AREA
 from portal.common.gazetteer.services import (
     PostcodeError,
@@ -34,6 +36,7 @@ QUESTION_TYPES = {
     "email": "Email address",
     "phone": "UK telephone number",
     "number": "Number",
+    "vehicle_registration": "Vehicle registration number",
     "money": "Money (pounds and pence)",
     "date": "Date",
     "yes_no": "Yes or no",
@@ -49,6 +52,24 @@ FILE_KINDS = {"jpg": "JPG", "png": "PNG", "pdf": "PDF"}
 DEFAULT_FILE_TYPES = ["jpg", "png", "pdf"]
 PHONE = re.compile(r"^(?:\+44|0044|0)\d{9,10}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# UK registration marks, without spaces: current (AB12CDE), prefix (A123BCD), suffix (ABC123D)
+# and dateless (ABC1234 or 1234ABC). Each pattern splits where the space is written.
+VEHICLE_REGISTRATIONS = (
+    re.compile(r"^([A-Z]{2}[0-9]{2})([A-Z]{3})$"),
+    re.compile(r"^([A-Z][0-9]{1,3})([A-Z]{3})$"),
+    re.compile(r"^([A-Z]{3})([0-9]{1,3}[A-Z])$"),
+    re.compile(r"^([A-Z]{1,3})([0-9]{1,4})$"),
+    re.compile(r"^([0-9]{1,4})([A-Z]{1,3})$"),
+)
+DATE_RANGES = {
+    "": "No limit",
+    "past": "Today or in the past",
+    "future": "Today or in the future",
+    "past_days": "Within a number of days before today",
+    "future_days": "Within a number of days after today",
+}
+NUMBER = re.compile(r"^-?\d+$")
+DECIMAL_NUMBER = re.compile(r"^-?(\d+(\.\d+)?|\.\d+)$")
 
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).disable("image")
 
@@ -109,7 +130,7 @@ def read_answer(question: dict, form: Any, existing: Any, files_count: int, resu
     def fail(message: str, field_id: str | None = None) -> None:
         result.errors.append((field_id or qid, message))
 
-    if kind in ("text", "textarea", "email", "phone", "number", "money"):
+    if kind in ("text", "textarea", "email", "phone", "number", "money", "vehicle_registration"):
         value = (form.get(qid) or "").strip()
         result.answers[qid] = value
         if not value:
@@ -123,18 +144,21 @@ def read_answer(question: dict, form: Any, existing: Any, files_count: int, resu
             fail("Enter an email address in the correct format, like name@example.com")
         elif kind == "phone" and not PHONE.match(re.sub(r"[\s()\-]", "", value)):
             fail("Enter a telephone number, like 01632 960 001, 07700 900 982 or +44 808 157 0192")
-        elif kind == "number":
-            if not re.fullmatch(r"-?\d+", value.replace(",", "")):
-                fail(f"{title_name} must be a whole number")
+        elif kind == "vehicle_registration":
+            registration = normalise_registration(value)
+            if registration is None:
+                fail(
+                    f"Enter {name} in the correct format, like CK21 ABC, "
+                    "A123 BCD, ABC 123D or ABC 1234"
+                )
             else:
-                number = int(value.replace(",", ""))
-                low, high = question.get("min"), question.get("max")
-                if low is not None and number < int(low):
-                    fail(f"{title_name} must be {low} or more")
-                elif high is not None and number > int(high):
-                    fail(f"{title_name} must be {high} or fewer")
-                else:
-                    result.answers[qid] = str(number)
+                result.answers[qid] = registration
+        elif kind == "number":
+            message, number = check_number(question, value, title_name)
+            if message:
+                fail(message)
+            else:
+                result.answers[qid] = number
         elif kind == "money":
             try:
                 amount = Decimal(value.lstrip("£").replace(",", ""))
@@ -162,6 +186,10 @@ def read_answer(question: dict, form: Any, existing: Any, files_count: int, resu
                 raise ValueError
         except ValueError:
             fail(f"{title_name} must be a real date", f"{qid}-day")
+            return
+        message = date_range_error(question, day, title_name)
+        if message:
+            fail(message, f"{qid}-day")
             return
         result.answers[qid] = {**parts, "iso": day.isoformat()}
         return
@@ -196,6 +224,49 @@ def read_answer(question: dict, form: Any, existing: Any, files_count: int, resu
         result.answers[qid] = files_count
         if not files_count and not optional and not result.error_for(qid):
             fail("Select a file", qid)
+
+
+def normalise_registration(value: str) -> str | None:
+    """A UK registration mark written the standard way ("ck21abc" → "CK21 ABC"), or None."""
+    compact = re.sub(r"[\s\-]", "", value).upper()
+    for pattern in VEHICLE_REGISTRATIONS:
+        match = pattern.fullmatch(compact)
+        if match:
+            return f"{match.group(1)} {match.group(2)}"
+    return None
+
+
+def check_number(question: dict, value: str, title_name: str) -> tuple[str | None, str]:
+    """(error message or None, the number as stored) for a Number answer."""
+    raw = value.replace(",", "")
+    decimals = bool(question.get("decimals"))
+    if not (DECIMAL_NUMBER if decimals else NUMBER).fullmatch(raw):
+        if decimals:
+            return f"{title_name} must be a number, like 2.5", ""
+        return f"{title_name} must be a whole number", ""
+    number = Decimal(raw)
+    low, high = question.get("min"), question.get("max")
+    if low is not None and number < Decimal(str(low)):
+        return f"{title_name} must be {low} or more", ""
+    if high is not None and number > Decimal(str(high)):
+        return f"{title_name} must be {high} or fewer", ""
+    return None, format(number.normalize(), "f") if decimals else str(int(number))
+
+
+def date_range_error(question: dict, day: date, title_name: str) -> str | None:
+    """The GOV.UK message when `day` is outside the question's allowed range, else None."""
+    rule = question.get("date_range") or ""
+    days = int(question.get("range_days") or 0)
+    today = uk_today()
+    if rule in ("past", "past_days") and day > today:
+        return f"{title_name} must be today or in the past"
+    if rule in ("future", "future_days") and day < today:
+        return f"{title_name} must be today or in the future"
+    if rule == "past_days" and day < today - timedelta(days=days):
+        return f"{title_name} must be within the last {days} day{'s' if days != 1 else ''}"
+    if rule == "future_days" and day > today + timedelta(days=days):
+        return f"{title_name} must be within the next {days} day{'s' if days != 1 else ''}"
+    return None
 
 
 def _in_council_area(lat: float, lng: float) -> bool:

@@ -10,11 +10,12 @@ from collections import Counter
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from flask import current_app, has_request_context, url_for
-from sqlalchemy import func, select
+from flask import current_app, url_for
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import func, select, update
 
 from portal.common.audit import record_audit
-from portal.common.clock import uk_date, uk_today
+from portal.common.clock import to_uk, uk_date, uk_today
 from portal.common.delivery import set_portal_delivery
 from portal.common.models import utcnow
 from portal.common.outbox import queue_email
@@ -77,10 +78,10 @@ def save_definition(version: FormVersion, definition: dict) -> None:
 
 
 def external_url(endpoint: str, **values: Any) -> str:
-    """An absolute URL, inside a request or not (jobs, the demo loader)."""
-    if has_request_context():
-        return url_for(endpoint, _external=True, **values)
-    with current_app.test_request_context(base_url=current_app.config["PORTAL"].base_url):
+    """An absolute URL on the configured base URL (never the request's Host), inside a
+    request or not (jobs, the demo loader)."""
+    base = current_app.config["PORTAL"].base_url.rstrip("/") + "/"
+    with current_app.test_request_context(base_url=base):
         return url_for(endpoint, _external=True, **values)
 
 
@@ -463,15 +464,206 @@ def on_payment_success(payment: Any) -> None:
     submission.status = FormSubmission.RECEIVED
     submission.payment_reference = payment.reference
     submission.updated_at = utcnow()
+    submission.notes.append(
+        SubmissionNote(
+            author_name="Online payment",
+            from_status=FormSubmission.AWAITING_PAYMENT,
+            to_status=FormSubmission.RECEIVED,
+            text=f"Payment {payment.reference} received",
+        )
+    )
     send_confirmation(submission)
 
 
+def uk_when(moment: datetime) -> str:
+    """A stored time as residents read it: "1 December 2026 at 9:30am" (UK time)."""
+    local = to_uk(moment)
+    if (local.hour, local.minute) == (12, 0):
+        clock = "midday"
+    elif (local.hour, local.minute) == (0, 0):
+        clock = "midnight"
+    else:
+        minutes = f":{local.minute:02d}" if local.minute else ""
+        clock = f"{local.hour % 12 or 12}{minutes}{'am' if local.hour < 12 else 'pm'}"
+    return f"{local.day} {local:%B %Y} at {clock}"
+
+
+def submission_answer_rows(submission: FormSubmission) -> list[dict]:
+    """The answers as label and text, in the form's order; files by name only."""
+    rows = []
+    files = submission.files
+    for question in all_questions(submission.version.definition):
+        if question["id"] not in submission.answers or question["type"] == "declaration":
+            continue
+        own = [f for f in files if f.question_id == question["id"]]
+        text = answer_text(question, submission.answers[question["id"]], own)
+        rows.append({"label": question["label"], "text": text})
+    return rows
+
+
+def timeline(submission: FormSubmission) -> list[dict]:
+    """What has happened to a request, oldest first: sent, paid, each status change, each
+    department's update. Officers' internal notes (no status change) are not shown."""
+    events = [{"at": submission.submitted_at, "title": "Request sent", "text": ""}]
+    for note in submission.notes:
+        if note.to_status is None:
+            continue
+        if note.from_status == FormSubmission.AWAITING_PAYMENT:
+            title = "Paid"
+        else:
+            title = f"Status changed to {FormSubmission.LABELS.get(note.to_status, note.to_status)}"
+        events.append({"at": note.created_at, "title": title, "text": note.text})
+    for part in submission.parts:
+        if part.closed_at is not None:
+            events.append({"at": part.closed_at, "title": f"{part.office} updated", "text": ""})
+    events.sort(key=lambda e: to_uk(e["at"]))
+    return [{**e, "when": uk_when(e["at"])} for e in events]
+
+
+DEFAULT_NEXT_STEPS = {
+    FormSubmission.AWAITING_PAYMENT: "Your request is not complete until you pay. "
+    "We start work on it once you have paid.",
+    FormSubmission.IN_PROGRESS: "An officer is working on your request. "
+    "We will email you when it is resolved.",
+    FormSubmission.RESOLVED: "Your request is resolved. If something is still wrong, contact "
+    "us and quote your reference number.",
+    FormSubmission.REJECTED: "We cannot go ahead with your request. The history below says why. "
+    "Contact us and quote your reference number if you have a question.",
+}
+
+
+def next_steps_text(submission: FormSubmission) -> str:
+    """What happens next for the request's status: the form's own wording for that status
+    ("next_steps" by status, or "what_happens_next" once received), else a default."""
+    definition = submission.version.definition
+    own = (definition.get("next_steps") or {}).get(submission.status)
+    if own:
+        return own
+    if submission.status == FormSubmission.RECEIVED:
+        reply = f"We will reply within {submission.form.response_days} working days"
+        if submission.due_on:
+            reply += f", by {submission.due_on.day} {submission.due_on:%B %Y}"
+        extra = definition.get("what_happens_next") or ""
+        return f"{extra}\n\n{reply}." if extra else f"{reply}."
+    return DEFAULT_NEXT_STEPS.get(submission.status, "")
+
+
 def on_payment_failure(payment: Any) -> None:
+    """A declined, cancelled or abandoned (expired) payment: email a link to finish paying."""
     submission = db.session.scalar(
         select(FormSubmission).where(FormSubmission.reference == payment.purpose_ref)
     )
-    if submission is not None:
-        submission.payment_reference = payment.reference
+    if submission is None:
+        return
+    submission.payment_reference = payment.reference
+    if submission.status == FormSubmission.AWAITING_PAYMENT and _link_due(submission):
+        send_payment_link(submission)
+
+
+# ---------------------------------------------------------------- finishing a payment later
+
+PAYMENT_LINK_DAYS = 7
+PAYMENT_LINK_SALT = "online-forms.payment-link"
+# an emailed link is not sent again for each decline in a row, but a day later it is
+PAYMENT_LINK_RESEND = timedelta(days=1)
+# a request left awaiting payment this long with no payment under way gets the link
+UNPAID_AFTER = timedelta(minutes=90)
+
+
+class PaymentLinkError(Exception):
+    """A link to finish paying that cannot be used: `expired` tells which kind."""
+
+    def __init__(self, expired: bool) -> None:
+        super().__init__("expired" if expired else "invalid")
+        self.expired = expired
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt=PAYMENT_LINK_SALT)
+
+
+def payment_link_token(submission: FormSubmission) -> str:
+    return _serializer().dumps({"r": submission.reference})
+
+
+def submission_for_payment_link(token: str) -> FormSubmission | None:
+    """The request a link was made for; PaymentLinkError when it is expired or not genuine."""
+    try:
+        data = _serializer().loads(token, max_age=PAYMENT_LINK_DAYS * 24 * 3600)
+    except SignatureExpired:
+        raise PaymentLinkError(expired=True) from None
+    except BadSignature:
+        raise PaymentLinkError(expired=False) from None
+    reference = data.get("r") if isinstance(data, dict) else None
+    if not isinstance(reference, str):
+        raise PaymentLinkError(expired=False)
+    return db.session.scalar(select(FormSubmission).where(FormSubmission.reference == reference))
+
+
+def _link_due(submission: FormSubmission, now: datetime | None = None) -> bool:
+    if not submission.email:
+        return False
+    sent = submission.payment_link_sent_at
+    if sent is None:
+        return True
+    sent = sent if sent.tzinfo else sent.replace(tzinfo=utcnow().tzinfo)
+    return sent <= (now or utcnow()) - PAYMENT_LINK_RESEND
+
+
+def send_payment_link(submission: FormSubmission) -> None:
+    """Email a signed link to finish paying, valid for PAYMENT_LINK_DAYS (the caller commits)."""
+    now = utcnow()
+    link = external_url("online_forms.payment_link", token=payment_link_token(submission))
+    expires = uk_when(now + timedelta(days=PAYMENT_LINK_DAYS))
+    amount = f"£{(submission.amount_pence or 0) / 100:.2f}"
+    queue_email(
+        submission.email,
+        f"Finish paying for your request: {submission.form.title} ({submission.reference})",
+        f"Your request ‘{submission.form.title}’ (reference {submission.reference}) is not "
+        f"complete: we have not received the payment of {amount}.\n\n"
+        f"Pay now: {link}\n\n"
+        f"This link works for {PAYMENT_LINK_DAYS} days, until {expires}. "
+        "After that, start the form again.\n\n"
+        "If you have already paid, you do not need to do anything.\n",
+    )
+    submission.payment_link_sent_at = now
+
+
+def remind_unpaid(now: datetime | None = None) -> int:
+    """Email the link to finish paying for requests left unpaid with no payment under way
+    (the payer closed the page before paying); commits; returns how many were emailed."""
+    now = now or utcnow()
+    candidates = db.session.scalars(
+        select(FormSubmission).where(
+            FormSubmission.status == FormSubmission.AWAITING_PAYMENT,
+            FormSubmission.email.is_not(None),
+            FormSubmission.payment_link_sent_at.is_(None),
+            FormSubmission.submitted_at <= now - UNPAID_AFTER,
+            FormSubmission.submitted_at > now - timedelta(days=PAYMENT_LINK_DAYS),
+        )
+    ).all()
+    sent = 0
+    for submission in candidates:
+        if _payment_under_way(submission):
+            continue  # the payments reconciler settles it, and a failure sends the link
+        send_payment_link(submission)
+        sent += 1
+    db.session.commit()
+    return sent
+
+
+def _payment_under_way(submission: FormSubmission) -> bool:
+    if not submission.payment_reference:
+        return False
+    from portal.payments.services import get_payment  # noqa: PLC0415
+
+    payment = get_payment(submission.payment_reference)
+    return payment is not None and payment.is_open
+
+
+def open_payment_reference(submission: FormSubmission) -> str | None:
+    """The reference of the request's payment still open at the gateway, if there is one."""
+    return submission.payment_reference if _payment_under_way(submission) else None
 
 
 def answers_as_text(submission: FormSubmission) -> str:
@@ -498,6 +690,33 @@ def send_confirmation(submission: FormSubmission) -> None:
         f"{next_steps}\n\nA copy of your answers\n\n{answers_as_text(submission)}\n"
     )
     queue_email(submission.email, f"{form.title}: reference {submission.reference}", body)
+
+
+# ---------------------------------------------------------------- earlier requests
+
+
+def _unowned_by_email(email: str):  # noqa: ANN202
+    return (
+        FormSubmission.user_id.is_(None),
+        func.lower(FormSubmission.email) == email.strip().lower(),
+    )
+
+
+def count_earlier_submissions(email: str) -> int:
+    """Requests sent without an account using `email` (a confirmed address: see accounts)."""
+    query = select(func.count()).select_from(FormSubmission).where(*_unowned_by_email(email))
+    return db.session.scalar(query) or 0
+
+
+def claim_earlier_submissions(email: str, user_id: int) -> int:
+    """Give those requests to the account (the caller commits); returns how many."""
+    result = db.session.execute(
+        update(FormSubmission)
+        .where(*_unowned_by_email(email))
+        .values(user_id=user_id)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
 
 
 # ---------------------------------------------------------------- the inbox

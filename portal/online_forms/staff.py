@@ -30,6 +30,7 @@ from portal.online_forms.models import (
 from portal.online_forms.questions import (
     BRANCHING_TYPES,
     CHOICE_TYPES,
+    DATE_RANGES,
     FILE_KINDS,
     QUESTION_TYPES,
     answer_text,
@@ -386,6 +387,9 @@ def _question_values(question: dict | None) -> dict:
         "max_files": str(question.get("max_files") or 1),
         "allow_point": "yes" if question.get("allow_point") else "",
         "statement": question.get("statement", ""),
+        "decimals": "yes" if question.get("decimals") else "",
+        "date_range": question.get("date_range") or "",
+        "range_days": str(question.get("range_days") or ""),
     }
 
 
@@ -438,6 +442,14 @@ def edit_question(form_id: int, page_id: str, question_id: str):
                 errors.append(("#max_size_mb", "Enter the largest file size, up to 20MB"))
         if values.get("max_length") and not values["max_length"].isdigit():
             errors.append(("#max_length", "Enter the most characters as a whole number"))
+        if kind == "date" and values.get("date_range", "") not in DATE_RANGES:
+            errors.append(("#date_range", "Select which dates are allowed"))
+        elif kind == "date" and values.get("date_range", "").endswith("_days"):
+            days = values.get("range_days", "")
+            if not days.isdigit() or not 1 <= int(days) <= 3660:
+                errors.append(
+                    ("#range_days", "Enter the number of days as a whole number, like 14")
+                )
         if not errors:
             old_gotos = {o["label"]: o.get("goto") for o in (existing or {}).get("options", [])}
             question = {
@@ -473,6 +485,12 @@ def edit_question(form_id: int, page_id: str, question_id: str):
                 )
             if kind == "address":
                 question["allow_point"] = values.get("allow_point") == "yes"
+            if kind == "number":
+                question["decimals"] = values.get("decimals") == "yes"
+            if kind == "date" and values.get("date_range"):
+                question["date_range"] = values["date_range"]
+                if values["date_range"].endswith("_days"):
+                    question["range_days"] = int(values["range_days"])
             if kind == "declaration":
                 question["statement"] = values.get("statement") or "I confirm this is true"
             if existing:
@@ -501,6 +519,7 @@ def edit_question(form_id: int, page_id: str, question_id: str):
         page_errors=errors,
         errors=dict(errors),
         file_kinds=FILE_KINDS,
+        date_ranges=DATE_RANGES,
     ), (400 if errors else 200)
 
 

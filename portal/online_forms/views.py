@@ -438,6 +438,37 @@ def pay(slug: str, reference: str):
     return redirect(url_for("payments.start", reference=payment.reference), 303)
 
 
+@bp.route("/forms/pay/<token>", methods=["GET", "POST"])
+def payment_link(token: str):
+    """The emailed link to finish paying: works in any browser for 7 days. A request made
+    while signed in asks its owner to sign in first."""
+    try:
+        submission = services.submission_for_payment_link(token)
+    except services.PaymentLinkError as exc:
+        status = 410 if exc.expired else 404
+        return render_page("online_forms/payment_link.html", state=str(exc)), status
+    if submission is None:
+        return render_page("online_forms/payment_link.html", state="invalid"), 404
+    context = {"submission": submission, "online_form": submission.form}
+    if submission.status != FormSubmission.AWAITING_PAYMENT:
+        return render_page("online_forms/payment_link.html", state="paid", **context)
+    if submission.user_id is not None and submission.user_id != _user_id():
+        return render_page("online_forms/payment_link.html", state="sign_in", **context)
+    if request.method == "GET":
+        return render_page("online_forms/payment_link.html", state="due", **context)
+    _remember_done(submission.reference)
+    reference = services.open_payment_reference(submission)
+    if reference is None:
+        payment = services.start_payment(submission, _after_submit_external(submission))
+        db.session.commit()
+        reference = payment.reference
+    else:
+        from portal.payments.services import remember_payment  # noqa: PLC0415
+
+        remember_payment(reference)
+    return redirect(url_for("payments.start", reference=reference), 303)
+
+
 def _after_submit_external(submission: FormSubmission) -> str:
     return url_for(
         "online_forms.confirmation",
@@ -449,10 +480,17 @@ def _after_submit_external(submission: FormSubmission) -> str:
 
 @bp.get("/forms/requests/<reference>")
 def progress(reference: str):
-    """The resident's view of a submission: its status and, for tell us once, each part."""
+    """The resident's view of a request: status, what happens next, the history, each
+    department's part (tell us once) and the answers given."""
     submission = _submission_or_404(reference)
     return render_page(
-        "online_forms/progress.html", submission=submission, online_form=submission.form
+        "online_forms/progress.html",
+        submission=submission,
+        online_form=submission.form,
+        sent=services.uk_when(submission.submitted_at),
+        answers=services.submission_answer_rows(submission),
+        events=services.timeline(submission),
+        next_steps=render_markdown(services.next_steps_text(submission)),
     )
 
 
@@ -597,14 +635,22 @@ def my_council_rows(user) -> list[dict]:  # noqa: ANN001
         .order_by(FormSubmission.submitted_at.desc())
     ).all()
     for submission in submissions:
-        rows.append(
-            {
-                "text": f"{submission.form.title} ({submission.reference})",
-                "href": url_for("online_forms.progress", reference=submission.reference),
-                "status": submission.status_label,
-                "date": submission.submitted_at,
+        row = {
+            "text": f"{submission.form.title} ({submission.reference})",
+            "href": url_for("online_forms.progress", reference=submission.reference),
+            "status": submission.status_label,
+            "date": submission.submitted_at,
+        }
+        if submission.status == FormSubmission.AWAITING_PAYMENT:
+            row["action"] = {
+                "text": "Pay now",
+                "href": url_for(
+                    "online_forms.confirmation",
+                    slug=submission.form.slug,
+                    reference=submission.reference,
+                ),
             }
-        )
+        rows.append(row)
     return rows
 
 

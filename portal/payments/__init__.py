@@ -13,7 +13,13 @@ def register(app: Flask) -> None:
     from portal.payments import billing, jobs, models  # noqa: F401  (tables, periodic job)
     from portal.payments.demo import load_demo_payments
     from portal.payments.gateways import stripe_configured
-    from portal.payments.services import export_personal_data, format_pence, my_council_rows
+    from portal.payments.services import (
+        claim_earlier_payments,
+        count_earlier_payments,
+        export_personal_data,
+        format_pence,
+        my_council_rows,
+    )
     from portal.payments.staff import bp as staff_bp
     from portal.payments.views import bp
 
@@ -36,6 +42,9 @@ def register(app: Flask) -> None:
         (30, "Your payments", my_council_rows)
     )
     app.extensions.setdefault("portal_personal_data", []).append(("payments", export_personal_data))
+    app.extensions.setdefault("portal_earlier_records", []).append(
+        (30, "payments", count_earlier_payments, claim_earlier_payments)
+    )
     register_demo_loader(app, 50, "payments", load_demo_payments)
     app.cli.add_command(_commands())
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from flask import Flask, current_app, has_request_context, session, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.common.audit import record_audit
@@ -624,6 +624,27 @@ def my_council_rows(user: Any) -> list[dict[str, Any]]:
         }
         for p in payments_for_user(user.id)
     ]
+
+
+def _unowned_by_email(email: str) -> tuple[Any, ...]:
+    return (Payment.user_id.is_(None), func.lower(Payment.email) == email.strip().lower())
+
+
+def count_earlier_payments(email: str) -> int:
+    """Payments made without an account using `email` (a confirmed address: see accounts)."""
+    query = select(func.count()).select_from(Payment).where(*_unowned_by_email(email))
+    return db.session.scalar(query) or 0
+
+
+def claim_earlier_payments(email: str, user_id: int) -> int:
+    """Give those payments to the account (the caller commits); returns how many."""
+    result = db.session.execute(
+        update(Payment)
+        .where(*_unowned_by_email(email))
+        .values(user_id=user_id)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
 
 
 def export_personal_data(user: Any) -> list[dict[str, Any]]:

@@ -10,6 +10,45 @@ from flask import Flask
 from flask.cli import AppGroup
 
 
+def _alert_models() -> tuple:
+    from portal.planning.models import PlanningAlert, PlanningTracker
+
+    return PlanningAlert, PlanningTracker
+
+
+def count_earlier_alerts(email: str) -> int:
+    """Alerts and tracked applications set up without an account using `email` (a confirmed
+    address: see accounts)."""
+    from sqlalchemy import func, select
+
+    from portal.extensions import db
+
+    total = 0
+    for model in _alert_models():
+        query = select(func.count()).select_from(model)
+        query = query.where(model.user_id.is_(None), func.lower(model.email) == email.lower())
+        total += db.session.scalar(query) or 0
+    return total
+
+
+def claim_earlier_alerts(email: str, user_id: int) -> int:
+    """Give those alerts and tracked applications to the account (the caller commits)."""
+    from sqlalchemy import func, update
+
+    from portal.extensions import db
+
+    total = 0
+    for model in _alert_models():
+        result = db.session.execute(
+            update(model)
+            .where(model.user_id.is_(None), func.lower(model.email) == email.lower())
+            .values(user_id=user_id)
+            .execution_options(synchronize_session=False)
+        )
+        total += result.rowcount or 0
+    return total
+
+
 def my_council_rows(user: Any) -> list[dict]:
     """The resident's alerts and tracked applications for "My council"."""
     from flask import url_for
@@ -116,6 +155,9 @@ def register(app: Flask) -> None:
         (70, "Your planning alerts", my_council_rows)
     )
     app.extensions.setdefault("portal_personal_data", []).append(("planning", personal_data))
+    app.extensions.setdefault("portal_earlier_records", []).append(
+        (70, "planning alerts and tracked applications", count_earlier_alerts, claim_earlier_alerts)
+    )
 
     planning = AppGroup("planning", help="Planning applications and alerts.")
 

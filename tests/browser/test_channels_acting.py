@@ -11,6 +11,7 @@ from portal.common.models import ServiceTransaction
 from portal.extensions import db
 from portal.online_forms.demo import load_demo_forms
 from portal.online_forms.models import FormSubmission
+from tests.browser.test_forms_runner import recent_date
 from tests.helpers.auth import make_user, signed_session_cookie
 from tests.helpers.browser import assert_accessible, serve
 
@@ -80,9 +81,10 @@ def test_an_officer_submits_a_form_for_a_caller_on_the_phone(app, page):
         cont(page)
         page.get_by_label("Yes", exact=True).check()
         cont(page)
-        page.fill("#missed_on-day", "3")
-        page.fill("#missed_on-month", "3")
-        page.fill("#missed_on-year", "2026")
+        day, month, year = recent_date()
+        page.fill("#missed_on-day", day)
+        page.fill("#missed_on-month", month)
+        page.fill("#missed_on-year", year)
         cont(page)
         page.fill("#details", "")
         cont(page)

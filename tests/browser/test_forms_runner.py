@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import timedelta
 
 import pytest
 from PIL import Image
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
+from portal.common.clock import uk_today
 from portal.common.gazetteer.demo import load_demo_gazetteer
 from portal.common.models import OutboxEmail
 from portal.extensions import db
@@ -75,6 +77,12 @@ def boxes(*labels: str):
     return step
 
 
+def recent_date() -> tuple[str, str, str]:
+    """Two days ago as typed (day, month, year): inside the missed bin's 14-day window."""
+    day = uk_today() - timedelta(days=2)
+    return str(day.day), str(day.month), str(day.year)
+
+
 def date_of(field: str, day="3", month="3", year="2027"):
     def step(page: Page, check: bool) -> None:
         page.fill(f"#{field}-day", day)
@@ -133,7 +141,7 @@ def journeys(tmp_path) -> dict:
                 address,
                 radio("Recycling"),
                 radio("Yes"),
-                date_of("missed_on"),
+                date_of("missed_on", *recent_date()),
                 fill(details=""),
                 contact,
             ],
@@ -269,12 +277,12 @@ def test_errors_branching_and_change_links(app, demo_server, page, nojs_page, js
     p.fill("#missed_on-year", "2026")
     p.click("button[name=continue]")
     expect(p.locator(".govuk-error-summary")).to_contain_text(
-        "The collection date must be a real date"
+        "The date of the missed collection must be a real date"
     )
     expect(p.locator("#missed_on-day")).to_have_value("30")
     if js:
         assert_accessible(p, "date error")
-    date_of("missed_on")(p, False)
+    date_of("missed_on", *recent_date())(p, False)
     fill(details="x" * 501)(p, False)
     expect(p.locator(".govuk-error-summary")).to_contain_text("must be 500 characters or less")
     fill(details="Behind the gate")(p, False)

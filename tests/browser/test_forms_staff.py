@@ -11,7 +11,7 @@ from portal.common.models import PortalDelivery
 from portal.extensions import db
 from portal.online_forms.demo import load_demo_forms
 from portal.online_forms.models import FormSubmission, OfficeMember
-from tests.browser.test_forms_runner import address, assert_accessible, fill, radio
+from tests.browser.test_forms_runner import address, assert_accessible, fill, radio, recent_date
 from tests.helpers.auth import make_user, sign_in
 
 
@@ -115,9 +115,10 @@ def test_officer_works_the_inbox_and_exports_csv(app, demo_server, page, browser
     address(r, False)
     radio("Recycling")(r, False)
     radio("Yes")(r, False)
-    r.fill("#missed_on-day", "3")
-    r.fill("#missed_on-month", "3")
-    r.fill("#missed_on-year", "2026")
+    day, month, year = recent_date()
+    r.fill("#missed_on-day", day)
+    r.fill("#missed_on-month", month)
+    r.fill("#missed_on-year", year)
     r.click("button[name=continue]")
     fill(details="")(r, False)
     fill(name="Ada")(r, False)

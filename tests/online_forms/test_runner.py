@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import func, select
 
+from portal.common.clock import uk_today
 from portal.common.models import OutboxEmail, ServiceTransaction
 from portal.extensions import db
 from portal.online_forms.models import FormDraft, FormSubmission
 from tests.helpers.pages import check_html, error_summary
 from tests.online_forms.conftest import ADDRESS
+
+
+def missed_day():
+    """A collection day two days ago: inside the form's 14-day window whenever the test runs."""
+    return uk_today() - timedelta(days=2)
+
+
+def recent_missed_on() -> dict:
+    day = missed_day()
+    return {
+        "missed_on-day": str(day.day),
+        "missed_on-month": str(day.month),
+        "missed_on-year": str(day.year),
+    }
 
 
 def complete_missed_bin(runner, email="res@example.com"):
@@ -17,9 +34,7 @@ def complete_missed_bin(runner, email="res@example.com"):
     url = runner.answer(url, ADDRESS)
     url = runner.answer(url, {"bin": "recycling"})
     url = runner.answer(url, {"out_by_7": "yes"})
-    url = runner.answer(
-        url, {"missed_on-day": "3", "missed_on-month": "3", "missed_on-year": "2026"}
-    )
+    url = runner.answer(url, recent_missed_on())
     url = runner.answer(url, {"details": ""})
     url = runner.answer(url, {"name": "Ada Resident", "phone": "01632 960 001"})
     assert url.endswith("/check")
@@ -37,7 +52,7 @@ def test_missed_bin_end_to_end(demo, runner_for):
         submission = db.session.scalar(select(FormSubmission))
         assert submission.reference == reference
         assert submission.answers["bin"] == "recycling"
-        assert submission.answers["missed_on"]["iso"] == "2026-03-03"
+        assert submission.answers["missed_on"]["iso"] == missed_day().isoformat()
         assert submission.address_text.startswith("1 Abbey Road")
         rows = db.session.scalars(select(ServiceTransaction)).all()
         assert [(r.kind, r.lgsl, r.lgil, r.object_ref, r.channel) for r in rows] == [
@@ -73,9 +88,7 @@ def test_submit_again_after_a_lost_response_shows_the_confirmation(demo, runner_
     url = runner.answer(url, ADDRESS)
     url = runner.answer(url, {"bin": "recycling"})
     url = runner.answer(url, {"out_by_7": "yes"})
-    url = runner.answer(
-        url, {"missed_on-day": "3", "missed_on-month": "3", "missed_on-year": "2026"}
-    )
+    url = runner.answer(url, recent_missed_on())
     url = runner.answer(url, {"details": ""})
     runner.answer(url, {"name": "Ada Resident", "phone": ""})
     check = runner.client.get("/forms/report-missed-bin/check").get_data(as_text=True)
@@ -114,9 +127,7 @@ def test_change_link_returns_to_check_answers(demo, runner_for):
     url = runner.answer(complete_url, ADDRESS)
     url = runner.answer(url, {"bin": "recycling"})
     url = runner.answer(url, {"out_by_7": "yes"})
-    url = runner.answer(
-        url, {"missed_on-day": "3", "missed_on-month": "3", "missed_on-year": "2026"}
-    )
+    url = runner.answer(url, recent_missed_on())
     url = runner.answer(url, {"details": ""})
     runner.answer(url, {"name": "Ada", "phone": ""})
     soup = check_html(runner.client.get("/forms/report-missed-bin/check"))
@@ -141,12 +152,14 @@ def test_bad_answers_in_govuk_wording_keep_other_answers(demo, runner_for):
         url, {"missed_on-day": "31", "missed_on-month": "2", "missed_on-year": "2026"}, expect=400
     )
     soup = check_html(bad)
-    assert error_summary(soup) == ["The collection date must be a real date"]
+    assert error_summary(soup) == ["The date of the missed collection must be a real date"]
     assert soup.select_one("#missed_on-day")["value"] == "31"
     bad = runner.post(
         url, {"missed_on-day": "3", "missed_on-month": "", "missed_on-year": "2026"}, expect=400
     )
-    assert error_summary(check_html(bad)) == ["The collection date must include a month"]
+    assert error_summary(check_html(bad)) == [
+        "The date of the missed collection must include a month"
+    ]
 
 
 def test_every_text_type_has_its_message(demo, runner_for):
