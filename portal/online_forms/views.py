@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.common import storage
 from portal.common.clock import uk_today
+from portal.common.urls import external_url
 from portal.extensions import db, limiter
 from portal.online_forms import services
 from portal.online_forms.models import (
@@ -438,11 +439,8 @@ def pay(slug: str, reference: str):
 
 
 def _after_submit_external(submission: FormSubmission) -> str:
-    return url_for(
-        "online_forms.confirmation",
-        slug=submission.form.slug,
-        reference=submission.reference,
-        _external=True,
+    return external_url(
+        "online_forms.confirmation", slug=submission.form.slug, reference=submission.reference
     )
 
 
