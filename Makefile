@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
+# The public address in every absolute link (emails, feeds, payment returns): PORTAL_BASE_URL when
+# set, otherwise the address `make run` serves on.
+RUN_BASE_URL = $(or $(PORTAL_BASE_URL),http://127.0.0.1:$(PORT))
 FLASK := $(BIN)/flask --app portal
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
@@ -26,9 +29,9 @@ install-dev: $(DEV_STAMP)
 
 ## run: create .venv, install, migrate, load the demo council and serve on 127.0.0.1:$(PORT)
 run: install
-	$(FLASK) db upgrade
-	$(FLASK) demo load
-	PORT=$(PORT) $(FLASK) serve --host 127.0.0.1 --port $(PORT)
+	PORTAL_BASE_URL=$(RUN_BASE_URL) $(FLASK) db upgrade
+	PORTAL_BASE_URL=$(RUN_BASE_URL) $(FLASK) demo load
+	PORT=$(PORT) PORTAL_BASE_URL=$(RUN_BASE_URL) $(FLASK) serve --host 127.0.0.1 --port $(PORT)
 
 ## test: lint and run the whole suite (installs Debian's chromium for the browser tests)
 test: install-dev chromium

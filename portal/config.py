@@ -51,6 +51,9 @@ class Settings:
     stripe_webhook_secret: str = ""
     stripe_api_base: str = ""
     trusted_proxies: int = 0
+    trusted_hosts: str = (
+        ""  # production: host names accepted besides the base URL's, comma-separated
+    )
     ratelimit_enabled: bool = True
     ratelimit_key_prefix: str = "portal"
     services_page_cache_seconds: int = 5  # anonymous A–Z pages kept this long per worker (0: off)
@@ -88,6 +91,14 @@ class Settings:
     @property
     def is_production(self) -> bool:
         return self.env == "production"
+
+    def allowed_hosts(self) -> list[str]:
+        """The Host names a production request may use: the base URL's and PORTAL_TRUSTED_HOSTS."""
+        from urllib.parse import urlsplit
+
+        hosts = [urlsplit(self.base_url).hostname or ""]
+        hosts += [h.strip() for h in self.trusted_hosts.split(",") if h.strip()]
+        return [h for h in hosts if h]
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import secrets
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, abort, g, request
+from werkzeug.sansio.utils import host_is_trusted
 
 
 def csp_nonce() -> str:
@@ -55,9 +56,38 @@ def trust_proxies(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
 
+# Load balancers and container probes ask for these by address, not by the public name.
+PROBE_PATHS = {"/healthz", "/readyz"}
+PROBE_HOSTS = ["localhost", "127.0.0.1", "::1"]
+
+
+def refuse_untrusted_hosts(app: Flask) -> None:
+    """In production, answer 400 to a Host that is not ours (after any trusted proxy's rewrite).
+
+    Links are never built from the Host header (see portal/common/urls.py); refusing other hosts
+    as well stops cache poisoning and a copy of the site answering under someone else's name.
+    """
+    settings = app.config["PORTAL"]
+    if not settings.is_production:
+        return
+    allowed = settings.allowed_hosts()
+
+    def _check_host() -> None:
+        host = request.environ.get("HTTP_HOST") or request.environ.get("SERVER_NAME", "")
+        if host_is_trusted(host, allowed):
+            return
+        if request.path in PROBE_PATHS and host_is_trusted(host, PROBE_HOSTS):
+            return
+        abort(400, description="This address is not served here.")
+
+    # First of all the before-request functions: nothing else runs for a refused host.
+    app.before_request_funcs.setdefault(None, []).insert(0, _check_host)
+
+
 def register_security_headers(app: Flask) -> None:
     settings = app.config["PORTAL"]
     trust_proxies(app)
+    refuse_untrusted_hosts(app)
 
     @app.context_processor
     def _inject_nonce() -> dict[str, object]:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pyotp
 import segno
-from flask import current_app, url_for
+from flask import current_app
 from sqlalchemy import delete, func, select
 
 from portal.accounts.models import (
@@ -30,6 +30,7 @@ from portal.accounts.sessions import revoke_sessions
 from portal.common.audit import record_audit
 from portal.common.models import utcnow
 from portal.common.outbox import queue_email
+from portal.common.urls import external_url
 from portal.extensions import db
 
 TOKEN_LIFETIMES = {
@@ -59,8 +60,7 @@ def _sha256(value: str) -> str:
 
 def absolute_url(endpoint: str, **values: Any) -> str:
     """A full URL on the portal's public address, for links in emails."""
-    base = current_app.config["PORTAL"].base_url.rstrip("/")
-    return base + url_for(endpoint, **values)
+    return external_url(endpoint, **values)
 
 
 def council_name() -> str:

@@ -9,13 +9,19 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from portal.common.models import PortalDelivery, utcnow
+from portal.common.urls import path_of
 from portal.extensions import db
 
 
 def set_portal_delivery(
     kind: str, ref: str, lgsl: int, lgil: int, title: str, url: str, live: bool = True
 ) -> PortalDelivery:
-    """Create or update the delivery row for (kind, ref, lgsl, lgil); the caller commits."""
+    """Create or update the delivery row for (kind, ref, lgsl, lgil); the caller commits.
+
+    `url` is stored as a path ("/forms/x"): a URL on the base URL is cut down to its path, so a
+    change of PORTAL_BASE_URL never leaves stale links (show it with `urls.absolute_url`).
+    """
+    url = path_of(url)
     row = db.session.scalar(
         select(PortalDelivery).where(
             PortalDelivery.kind == kind,

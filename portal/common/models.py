@@ -139,7 +139,7 @@ class PortalDelivery(db.Model):
     lgsl: Mapped[int] = mapped_column(Integer, index=True)
     lgil: Mapped[int] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(String(200))
-    url: Mapped[str] = mapped_column(String(300))
+    url: Mapped[str] = mapped_column(String(300))  # a path on the portal, e.g. /repairs
     live: Mapped[bool] = mapped_column(default=True)
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

@@ -15,6 +15,7 @@ import ssl
 import uuid
 from datetime import datetime, timedelta
 from email.message import EmailMessage
+from email.policy import default as default_policy
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -31,6 +32,10 @@ from portal.jobs import huey, with_app_context
 
 log = logging.getLogger(__name__)
 
+# Lines may be up to RFC 5322's 998 characters, so a long URL header (List-Unsubscribe, RFC 2369)
+# is sent as a plain <https://…> value; the default 78 turns it into an RFC 2047 encoded word,
+# which mail clients do not read as a URL.
+MESSAGE_POLICY = default_policy.clone(max_line_length=998)
 MAX_ATTEMPTS = 10
 CLAIM_SECONDS = 300
 _SESSION_FLAG = "portal_outbox_queued"
@@ -148,7 +153,7 @@ def _send_claimed(session: Session, email_id: int) -> int:
 
 def build_message(email: OutboxEmail) -> EmailMessage:
     settings = current_app.config["PORTAL"]
-    message = EmailMessage()
+    message = EmailMessage(policy=MESSAGE_POLICY)
     message["From"] = settings.mail_from
     message["To"] = email.to_address
     message["Subject"] = email.subject

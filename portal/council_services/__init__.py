@@ -11,10 +11,12 @@ from flask.cli import AppGroup
 
 
 def register(app: Flask) -> None:
+    from portal.api import register_openapi
     from portal.council_services import (
         jobs,  # noqa: F401  (registers the periodic jobs)
         models,  # noqa: F401  (tables known to migrations)
     )
+    from portal.council_services.api import OPENAPI_PATHS, OPENAPI_SCHEMAS
     from portal.council_services.api import bp as api_bp
     from portal.council_services.demo import load_demo_catalogue
     from portal.council_services.services import service_catalogue, site_banners
@@ -25,6 +27,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(public_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(api_bp)
+    register_openapi(app, OPENAPI_PATHS, OPENAPI_SCHEMAS)
     app.extensions.setdefault("portal_site_banner_providers", []).append(site_banners)
     # Take-up statistics label and group transactions by the catalogue's names and departments.
     app.extensions["portal_service_catalogue"] = service_catalogue

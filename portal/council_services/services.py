@@ -19,6 +19,7 @@ from sqlalchemy import and_, case, exists, func, or_, select, text
 
 from portal.common.clock import uk_today
 from portal.common.models import PortalDelivery, utcnow
+from portal.common.urls import absolute_url, external_url
 from portal.council_services.models import (
     LGIL_TYPES,
     PORTAL_CHANNELS,
@@ -255,7 +256,7 @@ def return_csv() -> str:
                     "yes" if i.applicable else "no", "yes" if i.permissible else "no",
                     i.exclusion_reason, "yes" if (i.e_enabled or delivered) else "no",
                     " ".join(channels), i.enabled_since or "", i.target_date or "",
-                    i.evidence_url or (delivered[0].url if delivered else ""),
+                    i.evidence_url or (absolute_url(delivered[0].url) if delivered else ""),
                     "; ".join(d.title for d in delivered),
                 ]
             )  # fmt: skip
@@ -502,7 +503,6 @@ def services_needing_review(today: date | None = None) -> list[Service]:
 
 def send_review_reminders(today: date | None = None) -> int:
     """Email each owner once per overdue review date; returns how many emails were queued."""
-    from flask import url_for
 
     from portal.common.outbox import queue_email
 
@@ -511,10 +511,7 @@ def send_review_reminders(today: date | None = None) -> int:
         owner = service.owner
         if owner is None or service.review_reminder_sent_for == service.review_due:
             continue
-        try:
-            link = url_for("council_services_staff.edit", service_id=service.id, _external=True)
-        except RuntimeError:
-            link = f"/staff/services/{service.id}/edit"
+        link = external_url("council_services_staff.edit", service_id=service.id)
         queue_email(
             owner.email,
             f"Review due: {service.name}",

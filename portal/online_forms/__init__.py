@@ -6,6 +6,7 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
+    from portal.api import register_openapi
     from portal.demo import register_demo_loader
     from portal.extensions import csrf
     from portal.online_forms import (
@@ -14,8 +15,8 @@ def register(app: Flask) -> None:
         services,
     )
     from portal.online_forms.demo import load_demo_forms
+    from portal.online_forms.open311 import OPENAPI_PATHS, create_request
     from portal.online_forms.open311 import bp as open311_bp
-    from portal.online_forms.open311 import create_request
     from portal.online_forms.questions import QUESTION_TYPES, options_of
     from portal.online_forms.staff import bp as staff_bp
     from portal.online_forms.views import bp, my_council_rows, personal_data
@@ -23,6 +24,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(open311_bp)
+    register_openapi(app, OPENAPI_PATHS)
     csrf.exempt(create_request)  # key-authenticated API: no cookie, so no CSRF to forge
     app.jinja_env.globals.update(options_of=options_of, question_types=QUESTION_TYPES)
     app.extensions.setdefault("portal_staff_sections", []).extend(

@@ -348,3 +348,153 @@ def create_request():
     )
     response.status_code = 201
     return response
+
+
+def _format_parameter() -> dict:
+    return {
+        "name": "format",
+        "in": "path",
+        "required": True,
+        "description": "json or xml",
+        "schema": {"type": "string", "enum": ["json", "xml"]},
+        "example": "json",
+    }
+
+
+def _georeport(description: str) -> dict:
+    return {
+        "description": description,
+        "content": {
+            "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+            "text/xml": {"schema": {"type": "string"}},
+        },
+    }
+
+
+_NOT_FOUND = {"404": {**_georeport("Not found"), "description": "There is no such thing"}}
+_QUERY = [
+    ("service_request_id", "Comma-separated request ids (the other filters are then ignored)"),
+    ("service_code", "Comma-separated service codes"),
+    ("start_date", "W3C date-time; default 90 days before end_date"),
+    ("end_date", "W3C date-time; default now"),
+    ("status", "open or closed"),
+]
+_EXAMPLES = {
+    "service_code": "report-fly-tipping",
+    "start_date": "2026-01-01T00:00:00Z",
+    "end_date": "2030-01-01T00:00:00Z",
+    "status": "open",
+}
+
+# What /api/v1/openapi.json says about Open311 GeoReport v2 (portal/api collects it).
+OPENAPI_PATHS = {
+    "/open311/v2/services.{format}": {
+        "get": {
+            "summary": "Open311: the services that take reports at a location",
+            "operationId": "open311ServiceList",
+            "parameters": [_format_parameter()],
+            "responses": {"200": _georeport("The services")},
+        }
+    },
+    "/open311/v2/services/{service_code}.{format}": {
+        "get": {
+            "summary": "Open311: a service's definition (its attributes)",
+            "operationId": "open311ServiceDefinition",
+            "parameters": [
+                {
+                    "name": "service_code",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string"},
+                    "example": "report-fly-tipping",
+                },
+                _format_parameter(),
+            ],
+            "responses": {"200": _georeport("The service definition"), **_NOT_FOUND},
+        }
+    },
+    "/open311/v2/requests.{format}": {
+        "get": {
+            "summary": "Open311: service requests (public fields only)",
+            "operationId": "open311RequestList",
+            "parameters": [
+                _format_parameter(),
+                *[
+                    {
+                        "name": name,
+                        "in": "query",
+                        "required": False,
+                        "description": description,
+                        "schema": {"type": "string"},
+                        **({"example": _EXAMPLES[name]} if name in _EXAMPLES else {}),
+                    }
+                    for name, description in _QUERY
+                ],
+            ],
+            "responses": {
+                "200": _georeport("The requests, newest first (at most 1,000)"),
+                "400": {**_georeport("A date is not valid"), "description": "A date is not valid"},
+            },
+        }
+    },
+    "/open311/v2/requests/{service_request_id}.{format}": {
+        "get": {
+            "summary": "Open311: one service request",
+            "operationId": "open311RequestDetail",
+            "parameters": [
+                {
+                    "name": "service_request_id",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string"},
+                    "example": "FS-7KQ4-3M9X",
+                },
+                _format_parameter(),
+            ],
+            "responses": {"200": _georeport("A list holding the request"), **_NOT_FOUND},
+        }
+    },
+    "/open311/v2/requests.json": {
+        "post": {
+            "summary": "Open311: report a problem (needs an API key that staff issue)",
+            "operationId": "open311CreateRequest",
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/x-www-form-urlencoded": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["api_key", "service_code"],
+                            "properties": {
+                                "api_key": {"type": "string"},
+                                "service_code": {"type": "string"},
+                                "lat": {"type": "number"},
+                                "long": {"type": "number"},
+                                "address_string": {"type": "string"},
+                                "address_id": {"type": "string"},
+                                "email": {"type": "string"},
+                                "description": {"type": "string"},
+                            },
+                            "additionalProperties": {"type": "string"},
+                        },
+                        "example": {
+                            "api_key": "your-key",
+                            "service_code": "report-fly-tipping",
+                            "address_string": "Corner of Mill Lane and Station Road",
+                            "attribute[waste]": "furniture",
+                            "attribute[size]": "a-car-boot-load",
+                        },
+                    }
+                },
+            },
+            "responses": {
+                "201": {
+                    "description": "Created",
+                    "content": {"application/json": {"schema": {"type": "array"}}},
+                },
+                "400": {"description": "Not valid", "content": {"application/json": {}}},
+                "401": {"description": "No valid api_key", "content": {"application/json": {}}},
+            },
+        }
+    },
+}

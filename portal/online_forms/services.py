@@ -10,7 +10,7 @@ from collections import Counter
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from flask import current_app, url_for
+from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select, update
 
@@ -21,6 +21,7 @@ from portal.common.models import utcnow
 from portal.common.outbox import queue_email
 from portal.common.references import new_reference
 from portal.common.transactions import current_channel, record_transaction
+from portal.common.urls import external_url, path_for
 from portal.extensions import db
 from portal.online_forms.models import (
     FormDraft,
@@ -77,16 +78,9 @@ def save_definition(version: FormVersion, definition: dict) -> None:
     version.definition = copy.deepcopy(definition)  # a new object so the JSON column saves
 
 
-def external_url(endpoint: str, **values: Any) -> str:
-    """An absolute URL on the configured base URL (never the request's Host), inside a
-    request or not (jobs, the demo loader)."""
-    base = current_app.config["PORTAL"].base_url.rstrip("/") + "/"
-    with current_app.test_request_context(base_url=base):
-        return url_for(endpoint, _external=True, **values)
-
-
 def form_url(form: OnlineForm) -> str:
-    return external_url("online_forms.start", slug=form.slug)
+    """The form's start page as a path (stored in the e-enablement register)."""
+    return path_for("online_forms.start", slug=form.slug)
 
 
 def publish(form: OnlineForm) -> FormVersion:
@@ -282,7 +276,7 @@ def save_page_answers(draft: FormDraft, page_id: str, answers: dict) -> None:
 def email_resume_link(draft: FormDraft, email: str) -> None:
     draft.resume_email = email
     draft.resume_expires_at = utcnow() + timedelta(days=RESUME_DAYS)
-    link = url_for("online_forms.resume", slug=draft.form.slug, token=draft.token, _external=True)
+    link = external_url("online_forms.resume", slug=draft.form.slug, token=draft.token)
     queue_email(
         email,
         f"Continue your form: {draft.form.title}",

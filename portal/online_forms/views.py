@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.common import storage
 from portal.common.clock import uk_today
+from portal.common.urls import external_url
 from portal.extensions import db, limiter
 from portal.online_forms import services
 from portal.online_forms.models import (
@@ -470,11 +471,8 @@ def payment_link(token: str):
 
 
 def _after_submit_external(submission: FormSubmission) -> str:
-    return url_for(
-        "online_forms.confirmation",
-        slug=submission.form.slug,
-        reference=submission.reference,
-        _external=True,
+    return external_url(
+        "online_forms.confirmation", slug=submission.form.slug, reference=submission.reference
     )
 
 

@@ -31,6 +31,7 @@ from portal.common.models import utcnow
 from portal.common.outbox import queue_email
 from portal.common.references import new_reference
 from portal.common.transactions import current_channel, record_transaction, set_request_channel
+from portal.common.urls import external_url
 from portal.extensions import db
 from portal.payments import gateways
 from portal.payments.models import (
@@ -308,10 +309,8 @@ def receipt_text(payment: Payment) -> str:
 
 
 def gateway_urls(payment: Payment) -> tuple[str, str]:
-    success = url_for("payments.return_page", reference=payment.reference, _external=True)
-    cancel = url_for(
-        "payments.return_page", reference=payment.reference, cancelled=1, _external=True
-    )
+    success = external_url("payments.return_page", reference=payment.reference)
+    cancel = external_url("payments.return_page", reference=payment.reference, cancelled=1)
     return success, cancel
 
 

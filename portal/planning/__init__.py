@@ -129,11 +129,13 @@ def personal_data(user: Any) -> dict:
 
 
 def register(app: Flask) -> None:
+    from portal.api import register_openapi
     from portal.demo import register_demo_loader
     from portal.planning import (
         jobs,  # noqa: F401  (registers the digest tasks)
         models,  # noqa: F401  (tables known to migrations)
     )
+    from portal.planning.api import OPENAPI_PATHS
     from portal.planning.api import bp as api_bp
     from portal.planning.demo import load_demo_planning
     from portal.planning.staff import bp as staff_bp
@@ -142,6 +144,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(public_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(api_bp)
+    register_openapi(app, OPENAPI_PATHS)
     register_demo_loader(app, 70, "planning", load_demo_planning)
     app.extensions.setdefault("portal_staff_sections", []).append(
         {

@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from xml.sax.saxutils import escape
 
-from flask import Blueprint, Response, abort, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, abort, current_app, jsonify, request
 
+from portal.common.urls import external_url
 from portal.extensions import db
 from portal.planning import services
 from portal.planning.importer import LGA_COLUMNS, lga_row
@@ -61,7 +62,7 @@ def applications_geojson():
                 "geometry": {"type": "Point", "coordinates": [a.longitude, a.latitude]},
                 "properties": {
                     "reference": a.reference,
-                    "url": url_for("planning.application", slug=a.slug, _external=True),
+                    "url": external_url("planning.application", slug=a.slug),
                     "address": a.site_address,
                     "uprn": a.uprn,
                     "ward": a.ward,
@@ -93,9 +94,7 @@ def applications_csv():
     writer.writerow(LGA_COLUMNS)
     settings = current_app.config["PORTAL"]
     for a in _filtered():
-        writer.writerow(
-            lga_row(a, settings, url_for("planning.application", slug=a.slug, _external=True))
-        )
+        writer.writerow(lga_row(a, settings, external_url("planning.application", slug=a.slug)))
     return Response(
         out.getvalue(),
         mimetype="text/csv",
@@ -113,10 +112,10 @@ def applications_rss():
         title += f" in {request.args['ward']} ward"
     if request.args.get("q"):
         title += f" matching “{request.args['q']}”"
-    link = url_for("planning.register", _external=True, **request.args)
+    link = external_url("planning.register", **request.args)
     items = []
     for a in rows:
-        url = url_for("planning.application", slug=a.slug, _external=True)
+        url = external_url("planning.application", slug=a.slug)
         published = datetime(
             a.received_date.year, a.received_date.month, a.received_date.day, tzinfo=UTC
         )
@@ -135,3 +134,80 @@ def applications_rss():
         f"<description>{escape(title)}</description>" + "".join(items) + "</channel></rss>\n"
     )
     return Response(body, mimetype="application/rss+xml")
+
+
+def _parameters(*names: str) -> list[dict]:
+    known = {
+        "q": ("Words in the reference, address or proposal", "string", "extension"),
+        "status": ("Status code, e.g. live, approved, refused", "string", "live"),
+        "type": ("Application type code, e.g. HOU, FUL", "string", "HOU"),
+        "ward": ("Ward name", "string", "Castle"),
+        "received_from": ("Received on or after (YYYY-MM-DD)", "string", "2026-01-01"),
+        "received_to": ("Received on or before (YYYY-MM-DD)", "string", "2026-12-31"),
+        "bbox": ("west,south,east,north in degrees (WGS84)", "string", "-1.7,52.9,-1.4,53.0"),
+        "since": ("Updated since (ISO 8601 date or date-time)", "string", "2026-01-01"),
+        "limit": (f"At most this many (1 to {MAX_ROWS})", "integer", 100),
+    }
+    return [
+        {
+            "name": name,
+            "in": "query",
+            "required": False,
+            "description": known[name][0],
+            "schema": {"type": known[name][1]},
+            "example": known[name][2],
+        }
+        for name in names
+    ]
+
+
+_SEARCH = ("q", "status", "type", "ward", "received_from", "received_to", "bbox", "since", "limit")
+_BAD_REQUEST = {
+    "400": {"description": "A parameter is not valid", "content": {"application/json": {}}}
+}
+
+# What /api/v1/openapi.json says about the planning open data (portal/api collects it).
+OPENAPI_PATHS = {
+    "/api/v1/planning/applications": {
+        "get": {
+            "summary": "Planning applications as GeoJSON (newest first)",
+            "operationId": "listPlanningApplicationsGeoJson",
+            "parameters": _parameters(*_SEARCH),
+            "responses": {
+                "200": {
+                    "description": "A GeoJSON FeatureCollection, one Point per application",
+                    "content": {"application/geo+json": {"schema": {"type": "object"}}},
+                },
+                **_BAD_REQUEST,
+            },
+        }
+    },
+    "/api/v1/planning/applications.csv": {
+        "get": {
+            "summary": "Planning applications as CSV in the LGA planning applications schema",
+            "operationId": "listPlanningApplicationsCsv",
+            "parameters": _parameters(*_SEARCH),
+            "responses": {
+                "200": {
+                    "description": "CSV with a header row",
+                    "content": {"text/csv": {"schema": {"type": "string"}}},
+                },
+                **_BAD_REQUEST,
+            },
+        }
+    },
+    "/api/v1/planning/applications.rss": {
+        "get": {
+            "summary": "The 50 newest applications as RSS 2.0, for a ward or any search",
+            "operationId": "planningApplicationsRss",
+            "parameters": _parameters(*_SEARCH),
+            "responses": {
+                "200": {
+                    "description": "An RSS 2.0 feed",
+                    "content": {"application/rss+xml": {"schema": {"type": "string"}}},
+                },
+                **_BAD_REQUEST,
+            },
+        }
+    },
+}

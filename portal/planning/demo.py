@@ -16,6 +16,7 @@ from portal.common.clock import uk_today
 from portal.common.models import Address, utcnow
 from portal.extensions import db
 from portal.planning import services
+from portal.planning.documents import PDF_TYPE, generated_key
 from portal.planning.models import (
     PlanningAlert,
     PlanningApplication,
@@ -240,7 +241,8 @@ def load_demo_planning() -> list[str]:
                 "title": "Application form",
                 "document_type": "Application form",
                 "document_date": row["received_date"],
-                "url": f"https://documents.castlebrook.example/planning/{row['slug']}/application-form.pdf",
+                "storage_key": generated_key("application-form"),
+                "content_type": PDF_TYPE,
             }
         )
         documents.append(
@@ -249,7 +251,8 @@ def load_demo_planning() -> list[str]:
                 "title": "Site location plan",
                 "document_type": "Plans",
                 "document_date": row["received_date"],
-                "url": f"https://documents.castlebrook.example/planning/{row['slug']}/location-plan.pdf",
+                "storage_key": generated_key("location-plan"),
+                "content_type": PDF_TYPE,
             }
         )
         if row["decision_notice_date"]:
@@ -259,7 +262,8 @@ def load_demo_planning() -> list[str]:
                     "title": "Decision notice",
                     "document_type": "Decision notice",
                     "document_date": row["decision_notice_date"],
-                    "url": f"https://documents.castlebrook.example/planning/{row['slug']}/decision-notice.pdf",
+                    "storage_key": generated_key("decision-notice"),
+                    "content_type": PDF_TYPE,
                 }
             )
         if row["consultation_start"] and rng.random() < 0.3:

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy import text as sql_text
 
@@ -22,6 +21,7 @@ from portal.common.gazetteer.services import PostcodeError, addresses_for_postco
 from portal.common.models import utcnow
 from portal.common.outbox import queue_email
 from portal.common.transactions import record_transaction
+from portal.common.urls import external_url
 from portal.extensions import db
 from portal.planning import geo
 from portal.planning.models import (
@@ -44,20 +44,16 @@ MAX_POLYGON_POINTS = 50
 # ---------------------------------------------------------------- links and emails
 
 
-def external_url(path: str) -> str:
-    return current_app.config["PORTAL"].base_url.rstrip("/") + path
-
-
 def application_url(application: PlanningApplication) -> str:
-    return external_url(f"/planning/applications/{application.slug}")
+    return external_url("planning.application", slug=application.slug)
 
 
 def unsubscribe_url(token: str) -> str:
-    return external_url(f"/planning/unsubscribe/{token}")
+    return external_url("planning.unsubscribe", token=token)
 
 
 def confirm_url(token: str) -> str:
-    return external_url(f"/planning/confirm/{token}")
+    return external_url("planning.confirm", token=token)
 
 
 def unsubscribe_headers(token: str) -> dict[str, str]:
@@ -362,7 +358,7 @@ def add_comment(
             application.case_officer_email,
             f"New comment on {application.reference} ({comment.stance_label.lower()})",
             f"{name} of {address} commented on {application.reference}, {application.site_address}:\n\n"
-            f"{text}\n\nModerate it: {external_url('/staff/planning/comments')}\n",
+            f"{text}\n\nModerate it: {external_url('planning_staff.comments')}\n",
         )
     return comment
 

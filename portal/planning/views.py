@@ -16,7 +16,7 @@ from portal.common import page_cache, storage, submissions
 from portal.common.clock import uk_today
 from portal.common.gazetteer.geography import COUNCIL_AREA, WARDS
 from portal.extensions import csrf, db
-from portal.planning import services
+from portal.planning import documents, services
 from portal.planning.models import (
     PlanningAlert,
     PlanningApplication,
@@ -247,6 +247,12 @@ def document(slug: str, document_id: int):
         abort(404)
     if doc.url:
         return redirect(doc.url)
+    if documents.is_generated(doc):
+        return Response(
+            documents.document_pdf(application, doc),
+            mimetype=documents.PDF_TYPE,
+            headers={"Content-Disposition": f'inline; filename="{application.slug}-{doc.id}.pdf"'},
+        )
     if not doc.storage_key:
         abort(404)
     return send_file(
@@ -501,18 +507,22 @@ def confirm(token: str):
 def unsubscribe(token: str):
     """One-click unsubscribe (RFC 8058).
 
-    Exempt from CSRF on purpose: mail providers POST `List-Unsubscribe=One-Click` here with no
-    session and no form token. The URL's token is 43 random characters known only to the
-    subscriber, so it is itself the proof; the worst a forged request could do is stop one
-    subscriber's emails, which is what the token holder asked for.
+    Only the one-click POST (body `List-Unsubscribe=One-Click`) skips the CSRF check: mail
+    providers send it with no session and no form token. The URL's token is 43 random characters
+    known only to the subscriber, so it is itself the proof; the worst a forged request could do
+    is stop one subscriber's emails, which is what the token holder asked for. The page's own
+    button is an ordinary form and keeps its CSRF token.
     """
+    one_click = request.method == "POST" and request.form.get("List-Unsubscribe") == "One-Click"
+    if request.method == "POST" and not one_click:
+        csrf.protect()
     thing = _subscription_or_404(token)
     done = thing.unsubscribed_at is not None
     if request.method == "POST":
         services.unsubscribe(thing)
         db.session.commit()
         done = True
-        if request.form.get("List-Unsubscribe") == "One-Click":
+        if one_click:
             return "Unsubscribed\n", 200, {"Content-Type": "text/plain; charset=utf-8"}
     return render_page(
         "planning/unsubscribe.html",

@@ -23,6 +23,7 @@ from portal.common.models import Address, utcnow
 from portal.common.outbox import queue_email
 from portal.common.references import new_reference
 from portal.common.transactions import current_channel, record_transaction
+from portal.common.urls import external_url
 from portal.extensions import db
 from portal.repairs import calendar, lifecycle
 from portal.repairs.lifecycle import RepairsError, TransitionRefused  # noqa: F401 (callers)
@@ -901,11 +902,7 @@ def send_reminders(on: date | None = None) -> int:
 
 
 def _repair_url(repair: Repair) -> str:
-    base = settings().base_url.rstrip("/")
-    try:
-        return base + url_for("repairs.detail", reference=repair.reference)
-    except RuntimeError:  # outside a request: build the path by hand
-        return f"{base}/repairs/{repair.reference}"
+    return external_url("repairs.detail", reference=repair.reference)
 
 
 def _email_tenant(repair: Repair, subject: str, body: str) -> None:
@@ -953,9 +950,8 @@ DELIVERIES = (
 
 def sync_deliveries(live: bool = True) -> int:
     """Declare the repairs interactions the portal runs (e-enabled for BVPI 157)."""
-    base = settings().base_url.rstrip("/")
     for ref, lgsl, lgil, title in DELIVERIES:
-        set_portal_delivery("repairs", ref, lgsl, lgil, title, f"{base}/repairs", live=live)
+        set_portal_delivery("repairs", ref, lgsl, lgil, title, "/repairs", live=live)
     return len(DELIVERIES)
 
 

@@ -134,7 +134,9 @@ def test_services_api_reports_e_enablement_with_deliveries(app) -> None:
     assert interaction["e_enabled"] is True and interaction["delivered_by_portal"] is True
     assert set(interaction["channels"]) >= {"web", "kiosk"}
     spec = app.test_client().get("/api/v1/openapi.json").get_json()
-    assert spec["openapi"].startswith("3.") and {"/services", "/bvpi157"} <= set(spec["paths"])
+    assert spec["openapi"].startswith("3.") and {"/api/v1/services", "/api/v1/bvpi157"} <= set(
+        spec["paths"]
+    )
 
 
 @pytest.mark.parametrize("code", ["x", "n"])

@@ -38,15 +38,23 @@ class LiveServer:
 
 @contextmanager
 def serve(app: Flask) -> Iterator[LiveServer]:
-    """Serve `app` on a free loopback port in a background thread."""
+    """Serve `app` on a free loopback port in a background thread.
+
+    The server's address becomes the app's PORTAL_BASE_URL while it runs: absolute links
+    (payment returns, emails) are built from that setting, never from the request's host.
+    """
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    url = f"http://127.0.0.1:{server.server_port}"
+    settings = app.config["PORTAL"]
+    configured, settings.base_url = settings.base_url, url
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield LiveServer(app=app, url=f"http://127.0.0.1:{server.server_port}")
+        yield LiveServer(app=app, url=url)
     finally:
         server.shutdown()
         thread.join(timeout=5)
+        settings.base_url = configured
 
 
 # What Playwright says when a page navigates away while a script runs in it.

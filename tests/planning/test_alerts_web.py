@@ -169,7 +169,22 @@ def test_one_click_unsubscribe_rfc8058(app, client, gazetteer):
     with app.app_context():
         alert = db.session.scalars(select(PlanningAlert)).one()
         assert alert.active is False and alert.unsubscribed_at is not None
-    assert provider.post("/planning/unsubscribe/not-a-real-token").status_code == 404
+    unknown = provider.post(
+        "/planning/unsubscribe/not-a-real-token",
+        data="List-Unsubscribe=One-Click",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert unknown.status_code == 404
+
+
+def test_unsubscribe_page_button_keeps_csrf(app, client, gazetteer):
+    """Only the one-click POST skips CSRF: the page's own form needs its token."""
+    _post_alert(client, area="ward", wards=["Castle"])
+    token = _token_from_last_email(app, "me@example.com")
+    forged = app.test_client().post(f"/planning/unsubscribe/{token}", data={"confirm": "yes"})
+    assert forged.status_code == 400
+    with app.app_context():
+        assert db.session.scalars(select(PlanningAlert)).one().unsubscribed_at is None
 
 
 def test_unsubscribe_link_page_and_button(app, client, gazetteer):
@@ -180,7 +195,10 @@ def test_unsubscribe_link_page_and_button(app, client, gazetteer):
     assert soup.find("button", string=re.compile("Unsubscribe"))
     with app.app_context():
         assert db.session.scalars(select(PlanningAlert)).one().unsubscribed_at is None
-    done = client.post(f"/planning/unsubscribe/{token}")
+    done = client.post(
+        f"/planning/unsubscribe/{token}",
+        data={"csrf_token": csrf_token(client, f"/planning/unsubscribe/{token}")},
+    )
     check_html(done)
     assert "You have unsubscribed" in done.get_data(as_text=True)
 
