@@ -111,7 +111,7 @@ def redact_path(path: str, patterns: list[tuple[re.Pattern[str], list[str]]]) ->
 def init_request_logging(app: Flask) -> None:
     configure_logging(app.config["PORTAL"].log_level)
     init_job_logging(app.extensions["huey"])
-    patterns: list[tuple[re.Pattern[str], list[str]]] = []
+    built: dict[str, list[tuple[re.Pattern[str], list[str]]]] = {}
 
     @app.before_request
     def _start_timer() -> None:
@@ -120,9 +120,9 @@ def init_request_logging(app: Flask) -> None:
 
     def _patterns() -> list[tuple[re.Pattern[str], list[str]]]:
         # Built on first use: blueprints are registered after logging is set up.
-        if not patterns:
-            patterns.extend(secret_path_patterns(app) or [(re.compile("(?!)"), [])])
-        return patterns
+        if "secret" not in built:
+            built["secret"] = secret_path_patterns(app)
+        return built["secret"]
 
     @app.after_request
     def _log_request(response: Response) -> Response:
