@@ -6,11 +6,14 @@ PORT ?= 5000
 # The public address in every absolute link (emails, feeds, payment returns): PORTAL_BASE_URL when
 # set, otherwise the address `make run` serves on.
 RUN_BASE_URL = $(or $(PORTAL_BASE_URL),http://127.0.0.1:$(PORT))
+# Address gunicorn listens on: 127.0.0.1 behind a proxy on the same host, the node's own
+# address (e.g. BIND=10.0.0.11) when the load balancer is on another machine.
+BIND ?= 127.0.0.1
 FLASK := $(BIN)/flask --app portal
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint serve worker install install-dev chromium css clean
+.PHONY: run test lint serve migrate worker installed install install-dev chromium css clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,13 +60,22 @@ chromium:
 		exit 1; \
 	fi
 
-## serve: production web server (gunicorn, 2 workers); set PORTAL_DATABASE_URL and PORTAL_REDIS_URL
-serve: install
+# The production targets use the installed .venv and never install (no network at boot).
+installed:
+	@test -f $(STAMP) -a -x $(BIN)/gunicorn || { \
+		echo "No installed .venv in $(CURDIR): run 'make install' (needs network) before starting the portal." >&2; \
+		exit 1; }
+
+## migrate: bring the database to the latest schema; run once per deploy, before `make serve` on any node
+migrate: installed
 	$(FLASK) db upgrade
-	$(BIN)/gunicorn --workers 2 --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
+
+## serve: production web server (gunicorn, 2 workers on $(BIND):$(PORT)); never migrates (see `make migrate`)
+serve: installed
+	$(BIN)/gunicorn --workers 2 --bind $(BIND):$(PORT) wsgi:app
 
 ## worker: production job consumer (Huey) for the queue in PORTAL_REDIS_URL (second and later workers: WORKER_ARGS=--no-periodic)
-worker: install
+worker: installed
 	$(BIN)/huey_consumer portal.worker.huey --workers 2 --worker-type thread --graceful-signal TERM $(WORKER_ARGS)
 
 ## css: rebuild portal/static/css/portal.css from Sass (needs Node.js and npm)

@@ -7,12 +7,13 @@ from typing import Any
 from flask import Flask
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
-from portal.config import Settings
+from portal.config import Settings, require_secret_key_in_production
 
 
 def create_app(overrides: dict[str, Any] | None = None, settings: Settings | None = None) -> Flask:
     """Build the portal. `overrides` replaces Flask config keys (tests use it)."""
     settings = settings or Settings.from_environ()
+    require_secret_key_in_production(settings)
     app = Flask(__name__, instance_path=settings.instance_path, static_folder="static")
     app.config.from_mapping(settings.flask_config())
     if overrides:

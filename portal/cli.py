@@ -47,6 +47,20 @@ def register_commands(app: Flask) -> None:
 
         click.echo(f"{deliver_pending()} sent")
 
+    @outbox.command("hold")
+    def outbox_hold() -> None:
+        """Keep every pending email back (run first on a restored database)."""
+        from portal.common.outbox import hold_pending
+
+        click.echo(f"{hold_pending()} held")
+
+    @outbox.command("release")
+    def outbox_release() -> None:
+        """Send held emails after all (they go with the next delivery)."""
+        from portal.common.outbox import release_held
+
+        click.echo(f"{release_held()} released")
+
     @app.cli.command("serve")
     @click.option("--host", default="127.0.0.1")
     @click.option("--port", default=lambda: int(os.environ.get("PORT", "5000")), type=int)

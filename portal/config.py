@@ -135,6 +135,22 @@ class Settings:
         return config
 
 
+class SettingsError(RuntimeError):
+    """The settings cannot run the portal; the message says which variable to set and why."""
+
+
+def require_secret_key_in_production(settings: Settings) -> None:
+    """Production nodes must share one PORTAL_SECRET_KEY: a key generated per node would sign
+    sessions and CSRF tokens that the other nodes reject."""
+    if settings.is_production and not settings.secret_key.strip():
+        raise SettingsError(
+            "PORTAL_SECRET_KEY is not set. With PORTAL_ENV=production every node must be given "
+            "the same long random key (a key generated on each node would sign people out "
+            "whenever the load balancer sends them to another node). Set PORTAL_SECRET_KEY in "
+            "the service's environment file and start again."
+        )
+
+
 def normalise_database_url(url: str) -> str:
     """Use psycopg 3 for PostgreSQL URLs given in the common short forms."""
     for prefix in ("postgres://", "postgresql://"):

@@ -27,17 +27,25 @@ _embedded_consumer: Any = None
 _lock = threading.Lock()
 
 
-def _make_huey() -> Huey:
-    settings = Settings.from_environ()
+def make_huey(settings: Settings) -> Huey:
+    """The job queue for `settings`.
+
+    On Redis the queue is named after PORTAL_RATELIMIT_KEY_PREFIX, so portals sharing one Redis
+    (production and a restored copy, test runs) never take each other's jobs. Every job is fire
+    and forget: no caller reads a result, so none is stored (Huey would otherwise keep each
+    return value in Redis forever).
+    """
     if settings.jobs_immediate or settings.env == "test":
-        return Huey("portal", immediate=True)
+        return Huey("portal", immediate=True, results=False)
     if settings.redis_url:
-        return RedisHuey("portal", url=settings.redis_url)
+        return RedisHuey(settings.ratelimit_key_prefix, url=settings.redis_url, results=False)
     Path(settings.instance_path).mkdir(parents=True, exist_ok=True)
-    return SqliteHuey("portal", filename=os.path.join(settings.instance_path, "jobs.db"))
+    return SqliteHuey(
+        "portal", filename=os.path.join(settings.instance_path, "jobs.db"), results=False
+    )
 
 
-huey: Huey = _make_huey()
+huey: Huey = make_huey(Settings.from_environ())
 
 
 def _app() -> Flask:

@@ -58,6 +58,7 @@ class OutboxEmail(db.Model):
     PENDING = "pending"
     SENT = "sent"
     FAILED = "failed"
+    HELD = "held"  # kept back by `flask outbox hold` (a restored copy must not send)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -113,6 +113,28 @@ def deliver_pending(now: datetime | None = None, limit: int = 200) -> int:
     return sent
 
 
+def hold_pending() -> int:
+    """Keep every pending email back (a restored database must not send them again); returns
+    how many were held. Delivery only sends `pending` rows, so held ones wait for release."""
+    return _move(OutboxEmail.PENDING, OutboxEmail.HELD)
+
+
+def release_held() -> int:
+    """Put every held email back in the queue; returns how many were released."""
+    return _move(OutboxEmail.HELD, OutboxEmail.PENDING)
+
+
+def _move(from_status: str, to_status: str) -> int:
+    with write_intent(), Session(db.engine) as session:
+        result = session.execute(
+            update(OutboxEmail)
+            .where(OutboxEmail.status == from_status)
+            .values(status=to_status, claimed_until=None)
+        )
+        session.commit()
+        return result.rowcount
+
+
 def _claim(session: Session, email_id: int, now: datetime) -> bool:
     result = session.execute(
         update(OutboxEmail)
