@@ -42,8 +42,10 @@ def register(app: Flask) -> None:
     @app.context_processor
     def _session_timeout() -> dict[str, Any]:
         """What the signed-out warning needs (not on a kiosk, which clears itself sooner)."""
+        if not current_user.is_authenticated:  # also loads the session row into g
+            return {"session_timeout": None}
         row = g.get("user_session")
-        left = time_left(row) if row is not None and current_user.is_authenticated else None
+        left = time_left(row) if row is not None else None
         if left is None or g.get("kiosk"):
             return {"session_timeout": None}
         settings = app.config["PORTAL"]

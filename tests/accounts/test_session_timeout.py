@@ -132,3 +132,11 @@ def test_a_form_sent_after_a_quiet_minute_counts_as_activity(app):
     response = client.post("/my/end-other-sessions", headers=csrf_headers(client))
     assert response.status_code == 302
     assert last_seen(app, user.id) > before
+
+
+def test_a_public_page_seen_signed_in_carries_the_warning_too(app):
+    user = make_user(app)
+    client = app.test_client()
+    sign_in(client, user)
+    for path in ("/", "/accessibility", "/contact"):
+        assert 'id="session-timeout"' in client.get(path).get_data(as_text=True), path

@@ -81,3 +81,17 @@ def test_without_a_choice_the_page_shows_the_session_has_ended(make_app, page):
         expect(page.get_by_role("dialog")).to_be_visible(timeout=4000)
         page.wait_for_url("**/sign-in?next=*", timeout=8000)
         assert_accessible(page, "signed out after the warning")
+
+
+def test_without_javascript_the_warning_stays_out_of_the_way(app, nojs_page):
+    """With JavaScript off nothing can count down: the page is whole and the dialog unseen."""
+    user = make_user(app)
+    cookie = signed_session_cookie(app, user)
+    with serve(app) as server:
+        nojs_page.context.add_cookies(
+            [{"name": app.config["SESSION_COOKIE_NAME"], "value": cookie, "url": server.url}]
+        )
+        nojs_page.goto(server("/my"))
+        expect(nojs_page.get_by_role("heading", level=1)).to_have_text("My council")
+        expect(nojs_page.locator("#session-timeout")).to_be_hidden()
+        expect(nojs_page.get_by_role("button", name="Stay signed in")).to_be_hidden()
