@@ -33,6 +33,32 @@ def focused_contrast(locator) -> tuple[float, float]:  # noqa: ANN001
     return ratio(colours["text"], colours["background"]), change
 
 
+def focus_problems(page, label: str, extra: list | None = None) -> list[str]:  # noqa: ANN001
+    """Focus the kiosk's header controls and the page's links and buttons one by one."""
+    targets = [
+        ("header link", page.locator(".portal-kiosk-header .govuk-header__homepage-link")),
+        ("Ask for help", page.get_by_role("button", name="Ask for help")),
+        ("Start again", page.get_by_role("button", name="Start again")),
+        ("High contrast", page.get_by_role("button", name="High contrast")),
+    ]
+    links = page.locator("main a")
+    for index in range(min(links.count(), 8)):
+        targets.append((f"main link {index}", links.nth(index)))
+    buttons = page.locator("main .govuk-button, main summary")
+    for index in range(min(buttons.count(), 4)):
+        targets.append((f"main button {index}", buttons.nth(index)))
+    problems = []
+    for name, locator in targets + (extra or []):
+        text, indicator = focused_contrast(locator)
+        if text < TEXT:
+            problems.append(f"{label}, {name} focused: text {text:.2f}:1")
+        if indicator < NON_TEXT:
+            problems.append(
+                f"{label}, {name} focused: focus colour against the page {indicator:.2f}:1"
+            )
+    return problems
+
+
 def test_high_contrast_focus_and_map_controls_are_readable(app, page):
     with app.app_context():
         load_demo_gazetteer()
@@ -47,30 +73,17 @@ def test_high_contrast_focus_and_map_controls_are_readable(app, page):
         page.goto(server("/kiosk"))
         page.get_by_role("button", name="High contrast").click()
         expect(page.locator("html.portal-kiosk--contrast")).to_have_count(1)
+        problems = focus_problems(page, "kiosk start")
         page.goto(server("/planning"))
         expect(page.locator(".planning-map .leaflet-control-zoom-in")).to_be_visible()
-
-        problems = []
-        targets = [
-            ("header link", page.locator(".portal-kiosk-header .govuk-header__homepage-link")),
-            ("Ask for help", page.get_by_role("button", name="Ask for help")),
-            ("Start again", page.get_by_role("button", name="Start again")),
-            ("High contrast", page.get_by_role("button", name="High contrast")),
-        ]
-        links = page.locator("main a.govuk-link")
-        for index in range(min(links.count(), 6)):
-            targets.append((f"main link {index}", links.nth(index)))
-        buttons = page.locator("main .govuk-button")
-        for index in range(min(buttons.count(), 3)):
-            targets.append((f"main button {index}", buttons.nth(index)))
-        targets.append(("zoom in", page.locator(".leaflet-control-zoom-in")))
-        targets.append(("attribution link", page.locator(".leaflet-control-attribution a").first))
-        for name, locator in targets:
-            text, indicator = focused_contrast(locator)
-            if text < TEXT:
-                problems.append(f"{name} focused: text {text:.2f}:1")
-            if indicator < NON_TEXT:
-                problems.append(f"{name} focused: focus colour against the page {indicator:.2f}:1")
+        problems += focus_problems(
+            page,
+            "planning",
+            [
+                ("zoom in", page.locator(".leaflet-control-zoom-in")),
+                ("attribution link", page.locator(".leaflet-control-attribution a").first),
+            ],
+        )
         page.evaluate("document.activeElement.blur()")
 
         for name, selector in (
