@@ -123,9 +123,10 @@ def extend_current_session() -> UserSession | None:
 
 def _touch(session_id: int, now: datetime) -> None:
     statement = update(UserSession).where(UserSession.id == session_id).values(last_seen_at=now)
-    if writes():
-        # A writing request already holds SQLite's write lock in its own transaction: a second
-        # connection would wait for it and fail, so the touch joins that transaction instead.
+    if writes() and db.engine.dialect.name == "sqlite":
+        # A writing request on SQLite holds the write lock in its own transaction: a second
+        # connection would wait for it and fail, so the touch joins that transaction (and is
+        # kept when the request commits).
         db.session.execute(statement)
         return
     # A short write of its own, so a GET request's reads stay in a read transaction.
