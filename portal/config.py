@@ -59,6 +59,9 @@ class Settings:
     services_page_cache_seconds: int = 5  # anonymous A–Z pages kept this long per worker (0: off)
     planning_page_cache_seconds: int = 5  # anonymous planning register pages, likewise
     log_level: str = "INFO"
+    session_idle_seconds: int = 1800  # a sign-in ends after this long without a request
+    session_absolute_seconds: int = 43200  # and this long after signing in, however active
+    session_warning_seconds: int = 120  # the "you will be signed out" warning comes this early
     kiosk_idle_seconds: int = 180
     kiosk_warning_seconds: int = 60
     kiosk_touch_seconds: int = 15

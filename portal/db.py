@@ -22,6 +22,11 @@ def set_write_intent(value: bool) -> None:
     _write_intent.set(value)
 
 
+def writes() -> bool:
+    """True when this request's (or job's) transactions begin IMMEDIATE."""
+    return _write_intent.get()
+
+
 @contextmanager
 def write_intent() -> Iterator[None]:
     """Inside a read-only request, make the next transaction begin IMMEDIATE."""

@@ -36,7 +36,13 @@ from portal.accounts.forms import (
 )
 from portal.accounts.models import AccountToken, User
 from portal.accounts.passwords import verify_password
-from portal.accounts.sessions import end_current_session, revoke_sessions, start_session
+from portal.accounts.sessions import (
+    end_current_session,
+    extend_current_session,
+    revoke_sessions,
+    start_session,
+    time_left,
+)
 from portal.common.audit import record_audit
 from portal.common.clock import uk_today
 from portal.common.models import utcnow
@@ -201,6 +207,32 @@ def sign_out():
     if not current_user.is_authenticated:
         return redirect(url_for("accounts.sign_in"))
     return render_template("accounts/sign_out.html", form=form)
+
+
+def stay_signed_in():
+    """ "Stay signed in" from the timeout warning: counts as activity on the server-side session.
+
+    The page's script asks for JSON and stays where it is; without it the form comes back to
+    the page it was on.
+    """
+    wants_json = request.accept_mimetypes.best == "application/json"
+    row = extend_current_session()
+    if row is None:
+        if wants_json:
+            return {"signed_in": False}, 401
+        flash("You were signed out because you had not done anything for a while.", "info")
+        return redirect(url_for("accounts.sign_in", next=_safe_next(request.form.get("next"))))
+    db.session.commit()
+    left = time_left(row)
+    if wants_json:
+        idle, absolute = left if left else (None, None)
+        return {
+            "signed_in": True,
+            "idle_seconds": int(idle.total_seconds()) if idle is not None else None,
+            "absolute_seconds": int(absolute.total_seconds()) if absolute is not None else None,
+        }
+    flash("You are still signed in.", "success")
+    return redirect(_safe_next(request.form.get("next")) or url_for("accounts.my_council"))
 
 
 def signed_out():
@@ -495,6 +527,7 @@ _route(
 )
 _route("/sign-out", "sign_out", sign_out, BOTH)
 _route("/signed-out", "signed_out", signed_out, GET)
+_route("/stay-signed-in", "stay_signed_in", stay_signed_in, POST)
 _route("/register", "register", register, BOTH, ratelimits.limit_register)
 _route("/register/check-your-email", "check_email", check_email, GET)
 _route("/confirm-email/<token>", "confirm_email", confirm_email, BOTH)

@@ -55,6 +55,20 @@ def uk_date(moment: datetime) -> date:
     return to_uk(moment).date()
 
 
+def govuk_time(moment: datetime) -> str:
+    """A stored datetime as people read it, in UK time: "9:30am on 1 December 2026"."""
+    local = to_uk(moment)
+    hour = local.hour % 12 or 12
+    clock_time = (
+        f"{hour}{local.strftime(':%M') if local.minute else ''}{'am' if local.hour < 12 else 'pm'}"
+    )
+    if local.hour == 12 and local.minute == 0:
+        clock_time = "midday"
+    elif local.hour == 0 and local.minute == 0:
+        clock_time = "midnight"
+    return f"{clock_time} on {local.day} {local.strftime('%B %Y')}"
+
+
 def uk_day_start(day: date) -> datetime:
     """The instant (aware, in UTC) at which the UK calendar date `day` begins."""
     return datetime.combine(day, time.min, tzinfo=UK).astimezone(UTC)

@@ -617,6 +617,8 @@ def my_council_rows(user: Any) -> list[dict[str, Any]]:
     return [
         {
             "text": f"{p.description} – {format_pence(p.amount_pence)}",
+            # Two payments for the same thing and amount would read alike (WCAG 2.4.4).
+            "context": f"reference {p.reference}",
             "href": url_for("payments.confirmation", reference=p.reference),
             "status": p.state_label,
             "date": p.created_at,

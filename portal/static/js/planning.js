@@ -12,6 +12,12 @@
     map.fitBounds(config.bounds);
     var container = map.getContainer();
     container.setAttribute("role", "region");
+    // Leaflet names its zoom buttons "Zoom in"/"Zoom out" while showing "+"/"−": the name
+    // must contain what is seen (WCAG 2.5.3).
+    var zoomIn = container.querySelector(".leaflet-control-zoom-in");
+    var zoomOut = container.querySelector(".leaflet-control-zoom-out");
+    if (zoomIn) zoomIn.setAttribute("aria-label", "+ Zoom in");
+    if (zoomOut) zoomOut.setAttribute("aria-label", "\u2212 Zoom out");
     return map;
   }
 
@@ -20,7 +26,8 @@
     el.setAttribute("data-ready", "1");
     var markers = JSON.parse(el.getAttribute("data-markers") || "[]");
     var map = baseMap(el);
-    map.getContainer().setAttribute("aria-label", "Map of the " + markers.length + " applications listed");
+    map.getContainer().setAttribute("aria-label", el.getAttribute("data-map-label") ||
+      "Map of the " + markers.length + (markers.length === 1 ? " application" : " applications") + " listed");
     var help = el.parentNode.querySelector(".planning-map-help");
     if (help) help.hidden = false;
     var points = [];
