@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import time
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -40,22 +39,13 @@ from portal.accounts.sessions import end_current_session, revoke_sessions, start
 from portal.common.audit import record_audit
 from portal.common.clock import uk_today
 from portal.common.models import utcnow
+from portal.common.redirects import safe_next
 from portal.extensions import db
 
 bp = Blueprint("accounts", __name__)
 
 PENDING_SECONDS = 300  # time to give the second factor after the password
 WRONG_SIGN_IN = "Enter a correct email address and password"
-
-
-def _safe_next(target: str | None) -> str | None:
-    """A same-site path to return to after signing in, or None."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc:
-        return None
-    return target
 
 
 def kiosk() -> bool:
@@ -111,7 +101,7 @@ def sign_in():
     if current_user.is_authenticated:
         return redirect(url_for("accounts.my_council"))
     form = SignInForm()
-    next_url = _safe_next(request.args.get("next"))
+    next_url = safe_next(request.args.get("next"))
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data)
         if user is None:
@@ -144,7 +134,7 @@ def two_factor():
         if services.check_second_factor(user, form.code.data):
             remember, next_url = session.get("pending_remember"), session.get("pending_next")
             _clear_pending()
-            return _finish_sign_in(user, bool(remember), _safe_next(next_url))
+            return _finish_sign_in(user, bool(remember), safe_next(next_url))
         db.session.rollback()
         form.code.errors.append("The security code is not right. Check it and try again")
     return render_template("accounts/two_factor.html", form=form)
@@ -170,11 +160,11 @@ def two_factor_setup():
             record_audit("account.two_factor_enrolled", "user", user.id, actor=user)
             remember, next_url = session.get("pending_remember"), session.get("pending_next")
             _clear_pending()
-            _finish_sign_in(user, bool(remember), _safe_next(next_url))
+            _finish_sign_in(user, bool(remember), safe_next(next_url))
             return render_template(
                 "accounts/recovery_codes.html",
                 codes=codes,
-                next_url=_safe_next(next_url) or url_for("staff.dashboard"),
+                next_url=safe_next(next_url) or url_for("staff.dashboard"),
             )
         form.code.errors.append(
             "The security code is not right. Check the time on your phone and try again"
