@@ -29,6 +29,7 @@ from portal.payments.services import (
     PaymentError,
     create_payment,
     get_payment,
+    needing_attention,
     parse_amount,
     refund_payment,
     settle_from_gateway,
@@ -100,6 +101,7 @@ def index():
         "payments/staff/index.html",
         fragment="results",
         payments=payments,
+        attention=needing_attention(),
         filters={
             "q": q,
             "state": state,
