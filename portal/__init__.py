@@ -13,6 +13,7 @@ from portal.config import Settings
 def create_app(overrides: dict[str, Any] | None = None, settings: Settings | None = None) -> Flask:
     """Build the portal. `overrides` replaces Flask config keys (tests use it)."""
     settings = settings or Settings.from_environ()
+    settings.check_production()
     app = Flask(__name__, instance_path=settings.instance_path, static_folder="static")
     app.config.from_mapping(settings.flask_config())
     if overrides:

@@ -16,6 +16,10 @@ def _bool(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+class ConfigurationError(RuntimeError):
+    """The settings cannot run the portal safely; the message says what to set."""
+
+
 @dataclass
 class Settings:
     """Every setting the portal reads; each maps to PORTAL_<NAME> in the environment."""
@@ -88,6 +92,18 @@ class Settings:
     @property
     def is_production(self) -> bool:
         return self.env == "production"
+
+    def check_production(self) -> None:
+        """Refuse to run in production without what production needs (ConfigurationError)."""
+        if not self.is_production or not self.ratelimit_enabled:
+            return
+        if not self.redis_url.startswith(("redis://", "rediss://", "redis+", "unix://")):
+            raise ConfigurationError(
+                "PORTAL_ENV=production needs shared rate-limit storage: set PORTAL_REDIS_URL "
+                "to the Redis server every worker and node uses (for example "
+                "redis://redis.internal:6379/0). Without it each worker keeps its own counts, "
+                "so the sign-in limit of 10 attempts becomes 10 per worker."
+            )
 
     def resolved_database_url(self) -> str:
         if self.database_url:

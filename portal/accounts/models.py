@@ -136,6 +136,7 @@ class AccountToken(db.Model):
     CONFIRM_EMAIL = "confirm_email"
     CHANGE_EMAIL = "change_email"
     RESET_PASSWORD = "reset_password"  # noqa: S105  (a purpose, not a password)
+    SIGN_IN_LINK = "sign_in_link"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)

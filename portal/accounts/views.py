@@ -102,12 +102,17 @@ def sign_in():
         return redirect(url_for("accounts.my_council"))
     form = SignInForm()
     next_url = safe_next(request.args.get("next"))
+    if request.method == "POST":
+        refusal = ratelimits.count_sign_in_attempt()
+        if refusal is not None:
+            return _locked(refusal)
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data)
         if user is None:
             db.session.commit()
             form.email.errors.append(WRONG_SIGN_IN)
         else:
+            ratelimits.sign_in_succeeded()
             remember = bool(form.remember.data) and not kiosk()
             if user.needs_two_factor:
                 db.session.commit()  # keeps an upgraded password hash
@@ -121,6 +126,54 @@ def sign_in():
                 return redirect(url_for("accounts.two_factor_setup"))
             return _finish_sign_in(user, remember, next_url)
     return render_template("accounts/sign_in.html", form=form, kiosk=kiosk(), next_url=next_url)
+
+
+def _locked(refusal: ratelimits.Refusal) -> tuple[str, int, dict[str, str]]:
+    """Too many failed sign-ins: say how long to wait, and offer the owner an emailed link."""
+    form = EmailOnlyForm(formdata=None, email=request.form.get("email", ""))
+    minutes = max(1, -(-refusal.retry_after // 60))
+    body = render_template("accounts/sign_in_locked.html", form=form, retry_minutes=minutes)
+    return body, 429, {"Retry-After": str(refusal.retry_after)}
+
+
+def sign_in_link_request():
+    """Email a one-time sign-in link (the way through a locked sign-in for the account owner)."""
+    form = EmailOnlyForm()
+    if form.validate_on_submit():
+        services.send_sign_in_link(form.email.data)
+        db.session.commit()
+        session["sign_in_link_email"] = services.normalise_email(form.email.data)
+        return redirect(url_for("accounts.sign_in_link_sent"))
+    return render_template("accounts/sign_in_locked.html", form=form, retry_minutes=None), 400
+
+
+def sign_in_link_sent():
+    return render_template(
+        "accounts/sign_in_link_sent.html", email=session.get("sign_in_link_email")
+    )
+
+
+def sign_in_link(token: str):
+    """GET shows a button (a GET never signs in); POST spends the link and signs in."""
+    row = services.find_token(token, AccountToken.SIGN_IN_LINK)
+    if row is None:
+        return render_template("accounts/link_expired.html", what="sign_in"), 404
+    form = EmptyForm()
+    if form.validate_on_submit():
+        user = services.use_sign_in_link(row)
+        ratelimits.clear_sign_in_account(user.email)
+        if user.needs_two_factor:  # the link replaces the password, never the second factor
+            db.session.commit()
+            session.clear()
+            session["pending_user_id"] = user.id
+            session["pending_at"] = time.time()
+            session["pending_remember"] = False
+            session["pending_next"] = None
+            if user.totp_secret:
+                return redirect(url_for("accounts.two_factor"))
+            return redirect(url_for("accounts.two_factor_setup"))
+        return _finish_sign_in(user, False, None)
+    return render_template("accounts/sign_in_link.html", form=form, email=row.email)
 
 
 def two_factor():
@@ -431,7 +484,16 @@ def _route(rule: str, endpoint: str, view: Any, methods: list[str], limits: list
 
 
 GET, BOTH, POST = ["GET"], ["GET", "POST"], ["POST"]
-_route("/sign-in", "sign_in", sign_in, BOTH, ratelimits.limit_sign_in)
+_route("/sign-in", "sign_in", sign_in, BOTH)
+_route(
+    "/sign-in/email-link",
+    "sign_in_link_request",
+    sign_in_link_request,
+    POST,
+    ratelimits.limit_sign_in_link,
+)
+_route("/sign-in/email-link/sent", "sign_in_link_sent", sign_in_link_sent, GET)
+_route("/sign-in/link/<token>", "sign_in_link", sign_in_link, BOTH)
 _route("/sign-in/two-factor", "two_factor", two_factor, BOTH, ratelimits.limit_two_factor)
 _route(
     "/sign-in/set-up-two-factor",
