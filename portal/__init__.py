@@ -14,6 +14,7 @@ def create_app(overrides: dict[str, Any] | None = None, settings: Settings | Non
     """Build the portal. `overrides` replaces Flask config keys (tests use it)."""
     settings = settings or Settings.from_environ()
     require_secret_key_in_production(settings)
+    settings.check_production()
     app = Flask(__name__, instance_path=settings.instance_path, static_folder="static")
     app.config.from_mapping(settings.flask_config())
     if overrides:

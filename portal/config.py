@@ -16,6 +16,10 @@ def _bool(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+class ConfigurationError(RuntimeError):
+    """The settings cannot run the portal safely; the message says what to set."""
+
+
 @dataclass
 class Settings:
     """Every setting the portal reads; each maps to PORTAL_<NAME> in the environment."""
@@ -103,6 +107,18 @@ class Settings:
         hosts += [h.strip() for h in self.trusted_hosts.split(",") if h.strip()]
         return [h for h in hosts if h]
 
+    def check_production(self) -> None:
+        """Refuse to run in production without what production needs (ConfigurationError)."""
+        if not self.is_production or not self.ratelimit_enabled:
+            return
+        if not self.redis_url.startswith(("redis://", "rediss://", "redis+", "unix://")):
+            raise ConfigurationError(
+                "PORTAL_ENV=production needs shared rate-limit storage: set PORTAL_REDIS_URL "
+                "to the Redis server every worker and node uses (for example "
+                "redis://redis.internal:6379/0). Without it each worker keeps its own counts, "
+                "so the sign-in limit of 10 attempts becomes 10 per worker."
+            )
+
     def resolved_database_url(self) -> str:
         if self.database_url:
             return normalise_database_url(self.database_url)
@@ -138,15 +154,11 @@ class Settings:
         return config
 
 
-class SettingsError(RuntimeError):
-    """The settings cannot run the portal; the message says which variable to set and why."""
-
-
 def require_secret_key_in_production(settings: Settings) -> None:
     """Production nodes must share one PORTAL_SECRET_KEY: a key generated per node would sign
     sessions and CSRF tokens that the other nodes reject."""
     if settings.is_production and not settings.secret_key.strip():
-        raise SettingsError(
+        raise ConfigurationError(
             "PORTAL_SECRET_KEY is not set. With PORTAL_ENV=production every node must be given "
             "the same long random key (a key generated on each node would sign people out "
             "whenever the load balancer sends them to another node). Set PORTAL_SECRET_KEY in "

@@ -8,7 +8,7 @@ Demo planning documents linked to a domain that does not exist; they become docu
 portal generates itself (storage_key "generated:<kind>", a PDF).
 
 Revision ID: 0016
-Revises: 0010
+Revises: 0014
 Create Date: 2026-12-01 21:45:00.000000
 
 """

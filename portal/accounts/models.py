@@ -64,6 +64,15 @@ class User(db.Model):
     def is_staff(self) -> bool:
         return bool(self.role_rows)
 
+    @property
+    def confirmed_email(self) -> str | None:
+        """The email address in lower case once the account has proved it, else None.
+
+        Anything kept by email address (planning alerts and trackers) is granted to an account
+        only through this: an unconfirmed account sees only what it did itself.
+        """
+        return self.email.strip().lower() if self.email_confirmed_at is not None else None
+
     # Flask-Login's user interface
     @property
     def is_authenticated(self) -> bool:
@@ -127,6 +136,7 @@ class AccountToken(db.Model):
     CONFIRM_EMAIL = "confirm_email"
     CHANGE_EMAIL = "change_email"
     RESET_PASSWORD = "reset_password"  # noqa: S105  (a purpose, not a password)
+    SIGN_IN_LINK = "sign_in_link"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -37,6 +37,7 @@ TOKEN_LIFETIMES = {
     AccountToken.CONFIRM_EMAIL: timedelta(hours=24),
     AccountToken.CHANGE_EMAIL: timedelta(hours=24),
     AccountToken.RESET_PASSWORD: timedelta(hours=1),
+    AccountToken.SIGN_IN_LINK: timedelta(minutes=15),
 }
 RECOVERY_CODE_COUNT = 10
 TOTP_ISSUER = "Castlebrook Council"
@@ -272,6 +273,36 @@ def authenticate(email: str, password: str) -> User | None:
 def set_password(user: User, password: str) -> None:
     user.password_hash = hash_password(password)
     user.password_changed_at = utcnow()
+
+
+def send_sign_in_link(email: str) -> None:
+    """Email a one-time sign-in link if the address has an account (the caller says the same
+    either way). It lets the owner in while failed attempts by someone else lock the password."""
+    user = user_by_email(email)
+    if user is None or user.disabled_at is not None:
+        return
+    raw = issue_token(user, AccountToken.SIGN_IN_LINK)
+    link = absolute_url("accounts.sign_in_link", token=raw)
+    queue_email(
+        user.email,
+        "Your link to sign in",
+        "Someone (we hope you) asked for a link to sign in to your council account, after "
+        "too many wrong passwords were tried.\n\n"
+        f"Sign in: {link}\n\nThe link works once, for 15 minutes. If it was not you, ignore "
+        "this email: your password still works once the lock ends, and nobody can use this "
+        "link without your email.\n",
+    )
+
+
+def use_sign_in_link(row: AccountToken) -> User:
+    """Spend a sign-in link; it proves the address, so an unconfirmed one becomes confirmed."""
+    use_token(row)
+    user = row.user
+    if user.email_confirmed_at is None and normalise_email(user.email) == normalise_email(
+        row.email
+    ):
+        user.email_confirmed_at = utcnow()
+    return user
 
 
 def request_password_reset(email: str) -> None:

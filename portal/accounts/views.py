@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import time
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -46,22 +45,13 @@ from portal.accounts.sessions import (
 from portal.common.audit import record_audit
 from portal.common.clock import uk_today
 from portal.common.models import utcnow
+from portal.common.redirects import safe_next
 from portal.extensions import db
 
 bp = Blueprint("accounts", __name__)
 
 PENDING_SECONDS = 300  # time to give the second factor after the password
 WRONG_SIGN_IN = "Enter a correct email address and password"
-
-
-def _safe_next(target: str | None) -> str | None:
-    """A same-site path to return to after signing in, or None."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc:
-        return None
-    return target
 
 
 def kiosk() -> bool:
@@ -117,13 +107,18 @@ def sign_in():
     if current_user.is_authenticated:
         return redirect(url_for("accounts.my_council"))
     form = SignInForm()
-    next_url = _safe_next(request.args.get("next"))
+    next_url = safe_next(request.args.get("next"))
+    if request.method == "POST":
+        refusal = ratelimits.count_sign_in_attempt()
+        if refusal is not None:
+            return _locked(refusal)
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data)
         if user is None:
             db.session.commit()
             form.email.errors.append(WRONG_SIGN_IN)
         else:
+            ratelimits.sign_in_succeeded()
             remember = bool(form.remember.data) and not kiosk()
             if user.needs_two_factor:
                 db.session.commit()  # keeps an upgraded password hash
@@ -139,6 +134,54 @@ def sign_in():
     return render_template("accounts/sign_in.html", form=form, kiosk=kiosk(), next_url=next_url)
 
 
+def _locked(refusal: ratelimits.Refusal) -> tuple[str, int, dict[str, str]]:
+    """Too many failed sign-ins: say how long to wait, and offer the owner an emailed link."""
+    form = EmailOnlyForm(formdata=None, email=request.form.get("email", ""))
+    minutes = max(1, -(-refusal.retry_after // 60))
+    body = render_template("accounts/sign_in_locked.html", form=form, retry_minutes=minutes)
+    return body, 429, {"Retry-After": str(refusal.retry_after)}
+
+
+def sign_in_link_request():
+    """Email a one-time sign-in link (the way through a locked sign-in for the account owner)."""
+    form = EmailOnlyForm()
+    if form.validate_on_submit():
+        services.send_sign_in_link(form.email.data)
+        db.session.commit()
+        session["sign_in_link_email"] = services.normalise_email(form.email.data)
+        return redirect(url_for("accounts.sign_in_link_sent"))
+    return render_template("accounts/sign_in_locked.html", form=form, retry_minutes=None), 400
+
+
+def sign_in_link_sent():
+    return render_template(
+        "accounts/sign_in_link_sent.html", email=session.get("sign_in_link_email")
+    )
+
+
+def sign_in_link(token: str):
+    """GET shows a button (a GET never signs in); POST spends the link and signs in."""
+    row = services.find_token(token, AccountToken.SIGN_IN_LINK)
+    if row is None:
+        return render_template("accounts/link_expired.html", what="sign_in"), 404
+    form = EmptyForm()
+    if form.validate_on_submit():
+        user = services.use_sign_in_link(row)
+        ratelimits.clear_sign_in_account(user.email)
+        if user.needs_two_factor:  # the link replaces the password, never the second factor
+            db.session.commit()
+            session.clear()
+            session["pending_user_id"] = user.id
+            session["pending_at"] = time.time()
+            session["pending_remember"] = False
+            session["pending_next"] = None
+            if user.totp_secret:
+                return redirect(url_for("accounts.two_factor"))
+            return redirect(url_for("accounts.two_factor_setup"))
+        return _finish_sign_in(user, False, None)
+    return render_template("accounts/sign_in_link.html", form=form, email=row.email)
+
+
 def two_factor():
     user = _pending_user()
     if user is None or not user.totp_secret:
@@ -150,7 +193,7 @@ def two_factor():
         if services.check_second_factor(user, form.code.data):
             remember, next_url = session.get("pending_remember"), session.get("pending_next")
             _clear_pending()
-            return _finish_sign_in(user, bool(remember), _safe_next(next_url))
+            return _finish_sign_in(user, bool(remember), safe_next(next_url))
         db.session.rollback()
         form.code.errors.append("The security code is not right. Check it and try again")
     return render_template("accounts/two_factor.html", form=form)
@@ -176,11 +219,11 @@ def two_factor_setup():
             record_audit("account.two_factor_enrolled", "user", user.id, actor=user)
             remember, next_url = session.get("pending_remember"), session.get("pending_next")
             _clear_pending()
-            _finish_sign_in(user, bool(remember), _safe_next(next_url))
+            _finish_sign_in(user, bool(remember), safe_next(next_url))
             return render_template(
                 "accounts/recovery_codes.html",
                 codes=codes,
-                next_url=_safe_next(next_url) or url_for("staff.dashboard"),
+                next_url=safe_next(next_url) or url_for("staff.dashboard"),
             )
         form.code.errors.append(
             "The security code is not right. Check the time on your phone and try again"
@@ -516,7 +559,16 @@ def _route(rule: str, endpoint: str, view: Any, methods: list[str], limits: list
 
 
 GET, BOTH, POST = ["GET"], ["GET", "POST"], ["POST"]
-_route("/sign-in", "sign_in", sign_in, BOTH, ratelimits.limit_sign_in)
+_route("/sign-in", "sign_in", sign_in, BOTH)
+_route(
+    "/sign-in/email-link",
+    "sign_in_link_request",
+    sign_in_link_request,
+    POST,
+    ratelimits.limit_sign_in_link,
+)
+_route("/sign-in/email-link/sent", "sign_in_link_sent", sign_in_link_sent, GET)
+_route("/sign-in/link/<token>", "sign_in_link", sign_in_link, BOTH)
 _route("/sign-in/two-factor", "two_factor", two_factor, BOTH, ratelimits.limit_two_factor)
 _route(
     "/sign-in/set-up-two-factor",

@@ -31,6 +31,7 @@ from portal.channels.models import ContactRecord, KioskDevice, KioskSession
 from portal.common import submissions
 from portal.common.audit import record_audit
 from portal.common.models import utcnow
+from portal.common.redirects import safe_next
 from portal.extensions import db, limiter
 from portal.rendering import render_page
 from portal.statistics.catalogue import catalogue, channel_label, service_label
@@ -69,10 +70,7 @@ def kiosk_required(view):  # noqa: ANN001, ANN201
 
 
 def _safe_next(default: str) -> str:
-    target = request.form.get("next", "")
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
+    return safe_next(request.form.get("next"), default) or default
 
 
 # ---- the kiosk itself -------------------------------------------------------------------------

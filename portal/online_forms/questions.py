@@ -21,6 +21,7 @@ from flask import current_app
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
+from portal.common import uploads
 from portal.common.clock import uk_today
 from portal.common.gazetteer.geography import COUNCIL_AREA
 from portal.common.gazetteer.services import (
@@ -50,6 +51,7 @@ CHOICE_TYPES = ("radios", "checkboxes", "yes_no")
 BRANCHING_TYPES = ("radios", "yes_no")
 FILE_KINDS = {"jpg": "JPG", "png": "PNG", "pdf": "PDF"}
 DEFAULT_FILE_TYPES = ["jpg", "png", "pdf"]
+UPLOAD_KINDS = {"jpg": "jpeg", "png": "png", "pdf": "pdf"}  # file type → kind sniffed from bytes
 PHONE = re.compile(r"^(?:\+44|0044|0)\d{9,10}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # UK registration marks, without spaces: current (AB12CDE), prefix (A123BCD), suffix (ABC123D)
@@ -410,18 +412,22 @@ def check_upload(question: dict, filename: str, data: bytes) -> tuple[bytes, str
     extension = "jpg" if extension == "jpeg" else extension
     if extension not in allowed:
         raise FileRejected(f"The selected file must be a {listed}")
-    if extension == "pdf":
-        if not data.startswith(b"%PDF"):
-            raise FileRejected(f"The selected file must be a {listed}")
-        return data, "pdf", "application/pdf"
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
-    Image.MAX_IMAGE_PIXELS = 40_000_000
+    # What the file is comes from its bytes (the common upload policy), never from its name.
+    kinds = {UPLOAD_KINDS[t] for t in allowed if t in UPLOAD_KINDS}
     try:
-        image = Image.open(io.BytesIO(data))
-        image.load()
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
+        kind = uploads.check_kind(data, kinds)
+        if kind == "pdf":
+            return data, "pdf", "application/pdf"
+        image = uploads.open_image(data, kinds - {"pdf"})
+    except uploads.UploadRefused as exc:
+        if exc.reason == "pixels":
+            raise FileRejected(
+                "The selected file is too large: images must be 40 megapixels or fewer"
+            ) from None
         raise FileRejected(f"The selected file must be a {listed}") from None
+    from PIL import ImageOps
+
+    extension = "png" if kind == "png" else "jpg"
     image = ImageOps.exif_transpose(image)
     out = io.BytesIO()
     if extension == "png":

@@ -672,17 +672,39 @@ def answers_as_text(submission: FormSubmission) -> str:
     return "\n".join(lines)
 
 
+def email_proved(submission: FormSubmission) -> bool:
+    """Whether the confirmation address is the submitter's own, proved: the signed-in account's
+    confirmed email. Only then may an email carry what the submitter typed."""
+    if not submission.email or submission.user_id is None:
+        return False
+    from portal.accounts.models import User
+
+    user = db.session.get(User, submission.user_id)
+    return user is not None and user.confirmed_email == submission.email.strip().lower()
+
+
 def send_confirmation(submission: FormSubmission) -> None:
+    """Email the reference and a link; a copy of the answers only to a proved address.
+
+    Anyone can type any address on a form, so text the submitter wrote is never sent to an
+    address that has not proved it is theirs (else the form relays their message to anyone).
+    """
     if not submission.email:
         return
     form = submission.form
     next_steps = submission.version.definition.get("what_happens_next") or ""
+    link = external_url("online_forms.progress", reference=submission.reference)
     body = (
         f"We have received your form ‘{form.title}’.\n\n"
         f"Your reference number is {submission.reference}.\n\n"
         f"We will reply within {form.response_days} working days.\n\n"
-        f"{next_steps}\n\nA copy of your answers\n\n{answers_as_text(submission)}\n"
+        f"{next_steps}\n\nSee its progress (on the device you used to send it, or signed in): "
+        f"{link}\n"
     )
+    if email_proved(submission):
+        body += f"\nA copy of your answers\n\n{answers_as_text(submission)}\n"
+    else:
+        body += "\nIf you did not send this form, you can ignore this email.\n"
     queue_email(submission.email, f"{form.title}: reference {submission.reference}", body)
 
 

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from portal.accounts.authz import role_required
 from portal.accounts.models import User, UserRole
@@ -732,6 +732,9 @@ def _visible_query(user):  # noqa: ANN001, ANN202
     )
 
 
+INBOX_PAGE = 50
+
+
 @bp.get("")
 @officer_required
 def inbox():
@@ -766,8 +769,23 @@ def inbox():
         )
     if args.get("mine") == "yes":
         query = query.where(FormSubmission.assigned_to_id == current_user.id)
+    q = args.get("q", "").strip()
+    if q:
+        like = f"%{q.lower()}%"
+        query = query.where(
+            or_(
+                func.lower(FormSubmission.reference).like(like),
+                func.lower(FormSubmission.email).like(like),
+            )
+        )
+    # Pages of INBOX_PAGE, so a flood of submissions never makes the inbox unusable.
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    pages = max(1, -(-total // INBOX_PAGE))
+    page = min(max(int(args["page"]) if args.get("page", "").isdigit() else 1, 1), pages)
     submissions = db.session.scalars(
-        query.order_by(FormSubmission.submitted_at.desc()).limit(200)
+        query.order_by(FormSubmission.submitted_at.desc(), FormSubmission.id.desc())
+        .offset((page - 1) * INBOX_PAGE)
+        .limit(INBOX_PAGE)
     ).all()
     offices = services.offices_of(current_user)
     forms = db.session.scalars(
@@ -783,6 +801,10 @@ def inbox():
         searched=bool(args),
         htmx=is_htmx_request(),
         submissions=submissions,
+        total=total,
+        page=page,
+        pages=pages,
+        page_args={k: v for k, v in args.items() if k != "page" and v},
         forms=forms,
         args=args,
         statuses=FormSubmission.LABELS,

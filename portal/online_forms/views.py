@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from flask import (
     Blueprint,
     abort,
@@ -334,7 +336,26 @@ def _check_page(form, draft, errors, email=""):  # noqa: ANN001, ANN202
     ), (400 if errors else 200)
 
 
+# Anyone can submit a form and name any address for the confirmation: limits per client address
+# and per address emailed stop the form being used to send mail to others (the draft is kept).
+SUBMIT_PER_CLIENT = "30 per hour"
+SUBMIT_PER_RECIPIENT = "5 per hour"
+
+
+def _recipient_key() -> str:
+    email = (request.form.get("email") or "").strip().lower()
+    return "form-recipient:" + hashlib.sha256(email.encode()).hexdigest()[:32]
+
+
 @bp.post("/forms/<slug>/submit")
+@limiter.limit(SUBMIT_PER_CLIENT, methods=["POST"], scope="form-submit-ip")
+@limiter.limit(
+    SUBMIT_PER_RECIPIENT,
+    methods=["POST"],
+    key_func=_recipient_key,
+    scope="form-submit-recipient",
+    exempt_when=lambda: not (request.form.get("email") or "").strip(),
+)
 def submit(slug: str):
     """Submit once: the draft token is the idempotency key, so a second press changes nothing."""
     form = _form_or_404(slug)

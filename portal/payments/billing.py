@@ -8,7 +8,7 @@ from sqlalchemy import select
 from portal.common.delivery import set_portal_delivery
 from portal.extensions import db
 from portal.payments.bills import BILL_TYPES, BillType
-from portal.payments.models import PAID_STATES, Bill, Payment
+from portal.payments.models import PAID_STATES, PARTIALLY_REFUNDED, SUCCESS, Bill, Payment
 from portal.payments.services import format_pence, parse_amount
 
 PURPOSE = "bill"
@@ -59,6 +59,33 @@ def already_paid(bill: Bill) -> bool:
     )
 
 
+def settled_by(payment: Payment) -> str | None:
+    """For a fixed-amount bill, the other payment that has already paid it (checked at success).
+
+    The bill row is locked first, so two payments succeeding at once are decided one at a time.
+    """
+    bill_type_code, _, reference = payment.purpose_ref.partition(":")
+    bill_type = BILL_TYPES.get(bill_type_code)
+    if bill_type is None or not bill_type.fixed_amount:
+        return None
+    db.session.scalar(
+        select(Bill.id)
+        .where(Bill.bill_type == bill_type_code, Bill.reference == reference)
+        .with_for_update()
+    )
+    return db.session.scalar(
+        select(Payment.reference)
+        .where(
+            Payment.purpose == PURPOSE,
+            Payment.purpose_ref == payment.purpose_ref,
+            Payment.id != payment.id,
+            Payment.state.in_((SUCCESS, PARTIALLY_REFUNDED)),
+        )
+        .order_by(Payment.id)
+        .limit(1)
+    )
+
+
 def purpose_ref(bill: Bill) -> str:
     return f"{bill.bill_type}:{bill.reference}"
 
@@ -105,7 +132,7 @@ def sync_deliveries() -> list[str]:
 def register(app: Flask) -> None:
     from portal.payments.services import register_payment_purpose
 
-    register_payment_purpose(app, PURPOSE, on_bill_paid)
+    register_payment_purpose(app, PURPOSE, on_bill_paid, settled_by=settled_by)
 
 
 __all__ = ["check_reference", "format_pence", "sync_deliveries"]

@@ -106,6 +106,8 @@ class Payment(db.Model):
     gateway_url: Mapped[str | None] = mapped_column(String(1000))
     card_summary: Mapped[str | None] = mapped_column(String(60))
     retry_of_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id", ondelete="SET NULL"))
+    # Why finance must look at it (paid twice and not refunded, paid without an amount); or None.
+    attention: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, index=True
     )

@@ -64,6 +64,9 @@ SESSION_KEY = "payment_refs"
 PURPOSES_KEY = "portal_payment_purposes"
 
 PaymentCallback = Callable[[Payment], None]
+# Given a payment about to succeed, the reference of another payment that already settled the
+# same thing (so this one is an overpayment), or None. It may lock what it checks.
+SettledCheck = Callable[[Payment], str | None]
 
 
 class PaymentError(Exception):
@@ -111,10 +114,18 @@ def parse_amount(text: str | None, max_pence: int, what: str = "amount") -> tupl
 
 
 def register_payment_purpose(
-    app: Flask, purpose: str, on_success: PaymentCallback, on_failure: PaymentCallback | None = None
+    app: Flask,
+    purpose: str,
+    on_success: PaymentCallback,
+    on_failure: PaymentCallback | None = None,
+    settled_by: SettledCheck | None = None,
 ) -> None:
-    """Declare what happens when a payment for `purpose` succeeds or fails (same transaction)."""
-    app.extensions.setdefault(PURPOSES_KEY, {})[purpose] = (on_success, on_failure)
+    """Declare what happens when a payment for `purpose` succeeds or fails (same transaction).
+
+    `settled_by` is asked again at the moment a payment succeeds: if another payment already
+    settled the same thing, this one is refunded automatically (or flagged for finance).
+    """
+    app.extensions.setdefault(PURPOSES_KEY, {})[purpose] = (on_success, on_failure, settled_by)
 
 
 def create_payment(
@@ -252,7 +263,11 @@ def transition(
     payment.updated_at = now
     if to_state == SUCCESS:
         payment.completed_at = now
-        _on_success(payment)
+        settled_by = _settled_elsewhere(payment)
+        if settled_by:
+            _refund_overpayment(payment, settled_by)
+        else:
+            _on_success(payment)
     elif to_state in UNSUCCESSFUL_STATES:
         payment.completed_at = now
         _callback(payment, failure=True)
@@ -266,6 +281,61 @@ def _callback(payment: Payment, failure: bool) -> None:
     callback = callbacks[1] if failure else callbacks[0]
     if callback is not None:
         callback(payment)
+
+
+def _settled_elsewhere(payment: Payment) -> str | None:
+    """The reference of another payment that already settled what `payment` pays for, if any."""
+    callbacks = current_app.extensions.get(PURPOSES_KEY, {}).get(payment.purpose)
+    check = callbacks[2] if callbacks and len(callbacks) > 2 else None
+    return check(payment) if check is not None else None
+
+
+def _refund_overpayment(payment: Payment, settled_by: str) -> None:
+    """The money was taken but the thing was already paid: give it back, or flag it for finance.
+
+    Nothing of a success happens (no take-up, no receipt, no purpose callback).
+    """
+    reason = f"Already paid by {settled_by}: refunded automatically"
+    record_audit(
+        "payment.overpaid",
+        "payment",
+        payment.reference,
+        {"settled_by": settled_by, "amount_pence": payment.amount_pence},
+    )
+    refund = Refund(
+        payment_id=payment.id,
+        amount_pence=payment.amount_pence,
+        reason=reason,
+        status=Refund.PENDING,
+        request_key=f"overpaid-{payment.reference}",
+        staff_id=None,
+    )
+    db.session.add(refund)
+    db.session.flush()
+    try:
+        gateway = gateways.get_gateway(payment.gateway)
+        refund.gateway_refund_id = gateway.refund(
+            payment, payment.amount_pence, f"portal-overpaid-{payment.reference}"
+        )
+    except gateways.GatewayError as exc:
+        log.error("payment %s paid twice, automatic refund failed: %s", payment.reference, exc)
+        refund.status = Refund.FAILED
+        payment.attention = (
+            f"Paid twice (already paid by {settled_by}) and the automatic refund failed: "
+            f"refund {format_pence(payment.amount_pence)}"
+        )[:300]
+        return
+    refund.status = Refund.SUCCEEDED
+    payment.refunded_pence = payment.amount_pence
+    transition(payment, REFUNDED, SOURCE_APP, reason)
+    if payment.email:
+        queue_email(
+            payment.email,
+            f"Refund of {format_pence(payment.amount_pence)}: {payment.reference}",
+            f"{payment.description} had already been paid ({settled_by}), so we have refunded "
+            f"your payment {payment.reference} of {format_pence(payment.amount_pence)} in full.\n"
+            "It can take 5 to 10 working days to reach your account.\n",
+        )
 
 
 def _on_success(payment: Payment) -> None:
@@ -349,21 +419,36 @@ def apply_outcome(
     if to_state is None:
         return False
     if to_state == SUCCESS:
-        if outcome.amount_pence is not None and outcome.amount_pence != payment.amount_pence:
+        # Missing means mismatch: a success that does not say how much it took settles nothing.
+        if (
+            outcome.amount_pence != payment.amount_pence
+            or (outcome.currency or "").lower() != "gbp"
+        ):
             log.error(
-                "payment %s: gateway amount %s differs from ours %s",
+                "payment %s: gateway says paid %s %s, ours is %s GBP: not settled",
                 payment.reference,
                 outcome.amount_pence,
+                outcome.currency,
                 payment.amount_pence,
             )
-            return False
-        if outcome.currency and outcome.currency.lower() != "gbp":
+            payment.attention = (
+                f"The payment provider said paid {_gateway_amount(outcome)} "
+                f"({source}), not {format_pence(payment.amount_pence)}: check it with the provider"
+            )[:300]
             return False
         if outcome.payment_id:
             payment.gateway_payment_id = outcome.payment_id
         if outcome.card_summary:
             payment.card_summary = outcome.card_summary
     return transition(payment, to_state, source, outcome.detail, event_id=event_id)
+
+
+def _gateway_amount(outcome: gateways.Outcome) -> str:
+    if outcome.amount_pence is None:
+        return "with no amount"
+    if (outcome.currency or "").lower() != "gbp":
+        return f"{outcome.amount_pence} in {outcome.currency or 'no currency'}"
+    return format_pence(outcome.amount_pence)
 
 
 def settle_from_gateway(reference: str, source: str, cancelled: bool = False) -> Payment | None:
@@ -455,7 +540,7 @@ def handle_stripe_event(event: dict[str, Any]) -> str:
     elif event_type == "payment_intent.succeeded":
         outcome = gateways.Outcome(
             status=gateways.SUCCESS,
-            amount_pence=obj.get("amount_received", obj.get("amount")),
+            amount_pence=obj.get("amount_received"),
             currency=obj.get("currency"),
             payment_id=obj.get("id"),
             card_summary="Card (Stripe)",
@@ -466,6 +551,8 @@ def handle_stripe_event(event: dict[str, Any]) -> str:
         return row.outcome
     moved = apply_outcome(payment, outcome, SOURCE_WEBHOOK, event_id=event_id)
     row.outcome = f"moved to {payment.state}" if moved else f"no change ({payment.state})"
+    if not moved and outcome.status == gateways.SUCCESS and payment.is_open:
+        row.outcome = "refused: amount or currency missing or different"
     return row.outcome
 
 
@@ -573,6 +660,7 @@ def refund_payment(
         raise PaymentError(f"The payment provider refused the refund: {exc}") from exc
     refund.status = Refund.SUCCEEDED
     payment.refunded_pence += amount_pence
+    payment.attention = None  # finance has dealt with it
     to_state = REFUNDED if payment.remaining_pence == 0 else PARTIALLY_REFUNDED
     transition(
         payment,
@@ -596,6 +684,18 @@ def refund_payment(
             f"({payment.description}).\nIt can take 5 to 10 working days to reach your account.\n",
         )
     return refund
+
+
+def needing_attention(limit: int = 50) -> list[Payment]:
+    """Payments the portal could not put right by itself, oldest first (for finance)."""
+    return list(
+        db.session.scalars(
+            select(Payment)
+            .where(Payment.attention.is_not(None))
+            .order_by(Payment.updated_at, Payment.id)
+            .limit(limit)
+        )
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from portal.payments.services import (
     PaymentError,
     create_payment,
     get_payment,
+    needing_attention,
     parse_amount,
     refund_payment,
     settle_from_gateway,
@@ -110,6 +111,7 @@ def index():
         searched=bool(request.args),
         htmx=htmx,
         payments=payments,
+        attention=needing_attention(),
         filters={
             "q": q,
             "state": state,

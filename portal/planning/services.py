@@ -619,17 +619,24 @@ def unsubscribe(thing: PlanningAlert | PlanningTracker) -> bool:
     return True
 
 
+def owned_by(thing: PlanningAlert | PlanningTracker, user: Any) -> bool:
+    """Made by this account, or sent to its email address once the account has confirmed it."""
+    email = user.confirmed_email
+    return thing.user_id == user.id or (email is not None and thing.email.lower() == email)
+
+
+def _owner_condition(model: type[PlanningAlert] | type[PlanningTracker], user: Any) -> Any:
+    email = user.confirmed_email
+    if email is None:
+        return model.user_id == user.id
+    return or_(model.user_id == user.id, func.lower(model.email) == email)
+
+
 def alerts_for_user(user: Any) -> list[PlanningAlert]:
     return list(
         db.session.scalars(
             select(PlanningAlert)
-            .where(
-                or_(
-                    PlanningAlert.user_id == user.id,
-                    func.lower(PlanningAlert.email) == user.email.lower(),
-                ),
-                PlanningAlert.unsubscribed_at.is_(None),
-            )
+            .where(_owner_condition(PlanningAlert, user), PlanningAlert.unsubscribed_at.is_(None))
             .order_by(PlanningAlert.created_at.desc())
         )
     )
@@ -640,11 +647,7 @@ def trackers_for_user(user: Any) -> list[PlanningTracker]:
         db.session.scalars(
             select(PlanningTracker)
             .where(
-                or_(
-                    PlanningTracker.user_id == user.id,
-                    func.lower(PlanningTracker.email) == user.email.lower(),
-                ),
-                PlanningTracker.unsubscribed_at.is_(None),
+                _owner_condition(PlanningTracker, user), PlanningTracker.unsubscribed_at.is_(None)
             )
             .order_by(PlanningTracker.created_at.desc())
         )

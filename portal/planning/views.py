@@ -471,9 +471,7 @@ def stop_alert(alert_id: int):
 
         return login_manager.unauthorized()
     alert = db.session.get(PlanningAlert, alert_id)
-    if alert is None or not (
-        alert.user_id == current_user.id or alert.email.lower() == current_user.email.lower()
-    ):
+    if alert is None or not services.owned_by(alert, current_user):
         abort(404)
     services.unsubscribe(alert)
     db.session.commit()

@@ -13,34 +13,26 @@ kept photo at `KEPT_MAX_AGE`, well before that, so a report is never sent with a
 from __future__ import annotations
 
 import io
-import warnings
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from math import ceil
 
 from PIL import Image, ImageOps
 from sqlalchemy import select
 
-from portal.common import storage
+from portal.common import storage, uploads
 from portal.common.models import utcnow
+from portal.common.uploads import HEIC_SUPPORTED as HEIC_SUPPORTED  # re-exported
+from portal.common.uploads import sniff as sniff  # re-exported
 from portal.extensions import db
-
-try:  # HEIC (iPhone photos) through pillow-heif when it is installed
-    from pillow_heif import register_heif_opener
-
-    register_heif_opener()
-    HEIC_SUPPORTED = True
-except ImportError:  # pragma: no cover - depends on the environment
-    HEIC_SUPPORTED = False
 
 MAX_PHOTOS = 5
 MAX_BYTES = 10 * 1024 * 1024
-MAX_PIXELS = 40_000_000
+MAX_PIXELS = uploads.MAX_PIXELS
 MAX_EDGE = 2000  # stored photos are scaled down to this longest side
 THUMB_EDGE = 320
 JPEG_QUALITY = 85
-HEIC_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
 FOLDER = "repairs"
+PHOTO_KINDS = frozenset({"jpeg", "png", "heic"})
 UNSENT_MAX_AGE = timedelta(hours=24)  # an unsent report's photos are deleted after this
 KEPT_MAX_AGE = timedelta(hours=20)  # the report form re-uses an uploaded photo until this age
 
@@ -57,17 +49,6 @@ class ProcessedPhoto:
     height: int
 
 
-def sniff(data: bytes) -> str | None:
-    """The image kind the first bytes announce: jpeg, png, heic, or None."""
-    if data[:3] == b"\xff\xd8\xff":
-        return "jpeg"
-    if data[:8] == b"\x89PNG\r\n\x1a\n":
-        return "png"
-    if data[4:8] == b"ftyp" and data[8:12] in HEIC_BRANDS:
-        return "heic"
-    return None
-
-
 def process_photo(data: bytes, name: str = "photo") -> ProcessedPhoto:
     """Check and re-encode one uploaded photo; raises PhotoError with a clear message."""
     label = name or "The selected file"
@@ -75,31 +56,17 @@ def process_photo(data: bytes, name: str = "photo") -> ProcessedPhoto:
         raise PhotoError(f"{label} is empty")
     if len(data) > MAX_BYTES:
         raise PhotoError(f"{label} must be smaller than 10 MB")
-    kind = sniff(data)
-    if kind is None:
-        raise PhotoError(f"{label} must be a JPEG, PNG or HEIC photo")
-    if kind == "heic" and not HEIC_SUPPORTED:
-        raise PhotoError(f"{label} is a HEIC photo, which we cannot read yet: send a JPEG or PNG")
+    messages = {
+        "type": f"{label} must be a JPEG, PNG or HEIC photo",
+        "heic": f"{label} is a HEIC photo, which we cannot read yet: send a JPEG or PNG",
+        "pixels": f"{label} is too large: photos must be 40 megapixels or fewer",
+        "unreadable": f"{label} could not be read as a photo: it may be damaged",
+        "empty": f"{label} is empty",
+    }
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
-            if image.width * image.height > MAX_PIXELS:
-                raise PhotoError(f"{label} is too large: photos must be 40 megapixels or fewer")
-            if (image.format or "").lower() not in {"jpeg", "png", "heif", "heic", "mpo"}:
-                raise PhotoError(f"{label} must be a JPEG, PNG or HEIC photo")
-            if image.format in ("JPEG", "MPO"):
-                # Let the JPEG decoder scale down by 1/2, 1/4 or 1/8 while decoding (much faster).
-                ratio = MAX_EDGE / max(image.width, image.height)
-                if ratio < 1:
-                    image.draft("RGB", (ceil(image.width * ratio), ceil(image.height * ratio)))
-            image.load()
-    except PhotoError:
-        raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise PhotoError(f"{label} is too large: photos must be 40 megapixels or fewer") from None
-    except Exception:  # noqa: BLE001 - any decoder failure means "not a photo we can read"
-        raise PhotoError(f"{label} could not be read as a photo: it may be damaged") from None
+        image = uploads.open_image(data, PHOTO_KINDS, max_edge=MAX_EDGE)
+    except uploads.UploadRefused as exc:
+        raise PhotoError(messages[exc.reason]) from None
     image = ImageOps.exif_transpose(image)
     image = _flatten(image)
     image.thumbnail((MAX_EDGE, MAX_EDGE), Image.Resampling.LANCZOS, reducing_gap=3.0)

@@ -498,6 +498,12 @@ def link_tenancy(tenancy_id: int):
     user = db.session.scalar(select(User).where(User.email == email)) if email else None
     if user is None:
         flash("Enter the email address of an existing account")
+    elif user.email_confirmed_at is None:
+        # Anyone can register someone else's address: only a proved address gets a tenancy.
+        flash(
+            "That account has not confirmed its email address yet. Ask the tenant to open the "
+            "link we sent them, or give them a linking code"
+        )
     else:
         tenancy.user_id = user.id
         from portal.common.models import utcnow

@@ -17,11 +17,14 @@ from pathlib import Path
 import pytest
 import requests
 from bs4 import BeautifulSoup
+from sqlalchemy import select
 
-from tests.accounts.helpers import user_with_password
+from portal.common.models import AuditEvent
+from portal.extensions import db
+from tests.accounts.helpers import PASSWORD, emails_to, link_in, user_with_password
 from tests.conftest import PG_URL
 from tests.helpers.auth import client_for
-from tests.helpers.pages import check_html, csrf_token
+from tests.helpers.pages import check_html, csrf_token, error_summary
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -224,3 +227,118 @@ def test_sign_in_limit_holds_exactly_across_two_gunicorn_workers(database_templa
         line.split()[0] for line in log_path.read_text().splitlines() if " POST /sign-in " in line
     }
     assert len(workers) == 2, f"both workers answered sign-in attempts: {workers}"
+
+
+# Sign-in counts failures only; the locked account's owner gets in with an emailed link --------
+
+
+def _sign_in(client, email, password, ip):  # noqa: ANN001, ANN202
+    token = csrf_token(client, "/sign-in")
+    return client.post(
+        "/sign-in",
+        data={"csrf_token": token, "email": email, "password": password},
+        environ_base={"REMOTE_ADDR": ip},
+    )
+
+
+def test_successful_sign_ins_do_not_count_against_a_shared_address(limited_app):
+    user = user_with_password(limited_app, "library-user@example.com")
+    for _ in range(11):  # more than the limit, all from the library's one address
+        response = _sign_in(limited_app.test_client(), user.email, PASSWORD, "10.9.0.1")
+        assert response.status_code == 302
+    client = limited_app.test_client()
+    statuses = [
+        _sign_in(client, f"x{n}@example.com", "", "10.9.0.1").status_code for n in range(11)
+    ]
+    assert statuses == [200] * 10 + [429]
+
+
+def test_a_locked_account_owner_signs_in_with_an_emailed_link(limited_app):
+    user = user_with_password(limited_app, "locked@example.com")
+    attacker = limited_app.test_client()
+    for n in range(12):
+        _sign_in(attacker, user.email, "", f"10.8.0.{n + 1}")
+    owner = limited_app.test_client()
+    response = _sign_in(owner, user.email, PASSWORD, "10.8.1.1")
+    assert response.status_code == 429
+    assert 0 < int(response.headers["Retry-After"]) <= 300
+    soup = check_html(response)
+    assert "Too many attempts to sign in" in soup.h1.get_text()
+    form = soup.find("form", action="/sign-in/email-link")
+    assert form is not None and form.find("input", attrs={"name": "email"})["value"] == user.email
+    with limited_app.app_context():
+        locks = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "sign_in.locked_account")
+        ).all()
+        assert [(e.object_type, e.object_id) for e in locks] == [("user", str(user.id))]
+
+    token = csrf_token(owner, "/sign-in")
+    response = owner.post(
+        "/sign-in/email-link",
+        data={"csrf_token": token, "email": user.email},
+        environ_base={"REMOTE_ADDR": "10.8.1.1"},
+    )
+    assert response.status_code == 302
+    check_html(owner.get(response.headers["Location"]))
+    (email,) = [e for e in emails_to(limited_app, user.email) if "sign in" in e.subject.lower()]
+    link = link_in(email)
+    check_html(owner.get(link))  # a button; a GET signs nobody in
+    assert owner.get("/my").status_code == 302
+    response = owner.post(link, data={"csrf_token": csrf_token(owner, link)})
+    assert response.status_code == 302 and response.headers["Location"] == "/my"
+    assert owner.get("/my").status_code == 200
+    assert limited_app.test_client().get(link).status_code == 404  # single use
+    # The lock on the account is lifted for its owner's password too.
+    response = _sign_in(limited_app.test_client(), user.email, PASSWORD, "10.8.1.2")
+    assert response.status_code == 302
+
+
+def test_sign_in_links_are_limited_and_say_nothing_about_accounts(limited_app):
+    client = limited_app.test_client()
+    token = csrf_token(client, "/sign-in")
+    statuses = []
+    for _ in range(4):
+        response = client.post(
+            "/sign-in/email-link",
+            data={"csrf_token": token, "email": "nobody@example.com"},
+            environ_base={"REMOTE_ADDR": "10.7.0.1"},
+        )
+        statuses.append(response.status_code)
+    assert statuses == [302] * 3 + [429]
+    assert emails_to(limited_app, "nobody@example.com") == []
+    bad = client.post(
+        "/sign-in/email-link",
+        data={"csrf_token": token, "email": "not an address"},
+        environ_base={"REMOTE_ADDR": "10.7.0.2"},
+    )
+    assert bad.status_code == 400 and error_summary(check_html(bad))
+
+
+# Production refuses to start without shared rate-limit storage --------------------------------
+
+
+def test_production_without_redis_is_refused(tmp_path):
+    from portal import create_app
+    from portal.config import ConfigurationError, Settings
+
+    settings = Settings(env="production", secret_key="x" * 32, instance_path=str(tmp_path))
+    with pytest.raises(ConfigurationError, match="PORTAL_REDIS_URL"):
+        create_app(settings=settings)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
+    env.update(
+        PORTAL_ENV="production",
+        PORTAL_SECRET_KEY="x" * 32,
+        PORTAL_INSTANCE_PATH=str(tmp_path),
+        PORTAL_EMBEDDED_WORKER="0",
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", "import wsgi"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "The portal cannot start" in result.stderr and "PORTAL_REDIS_URL" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 
 from portal import create_app
-from portal.config import Settings, SettingsError, require_secret_key_in_production
+from portal.config import Settings, ConfigurationError, require_secret_key_in_production
 
 
 @pytest.mark.parametrize("key", ["", "   "])
 def test_production_without_a_secret_key_is_refused(tmp_path: Path, key: str):
     settings = Settings(env="production", secret_key=key, instance_path=str(tmp_path))
-    with pytest.raises(SettingsError, match="PORTAL_SECRET_KEY is not set"):
+    with pytest.raises(ConfigurationError, match="PORTAL_SECRET_KEY is not set"):
         create_app(settings=settings)
     assert not (tmp_path / "secret_key").exists()  # no key of this node's own was made
 

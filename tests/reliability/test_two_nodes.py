@@ -51,6 +51,7 @@ def two_nodes(shared_database, module_servers, tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("two-nodes")
     uploads = tmp_path / "shared-uploads"
     nodes = []
+    prefix = f"two-nodes-{secrets.token_hex(4)}"
     for name in ("a", "b"):
         env = portal_env(
             tmp_path / f"node-{name}",
@@ -59,6 +60,8 @@ def two_nodes(shared_database, module_servers, tmp_path_factory):
             upload_dir=str(uploads),
             jobs_immediate="true",
             trusted_proxies="1",  # as behind the load balancer: X-Forwarded-For is the client
+            env="production",  # as deployed: refuses to start without the shared Redis
+            ratelimit_key_prefix=prefix,  # the same on both nodes, new for each run
         )
         server = Gunicorn(env, tmp_path / f"gunicorn-{name}.log", workers=1)
         module_servers.append(server)
@@ -146,8 +149,23 @@ def test_the_sign_in_limit_is_shared_exactly_between_nodes(two_nodes, shared_dat
         http("POST", two_nodes[i % 2].url + path, data=body, headers=headers)[0]
         for i in range(allowed + 3)
     ]
+    # 10 across both nodes, not 10 per node (20): the production nodes share the count in Redis.
     assert statuses[:allowed] == [200] * allowed, statuses  # wrong password: the form again
     assert statuses[allowed:] == [429] * 3, statuses
+
+
+def test_a_production_node_refuses_to_start_without_shared_storage(shared_database, tmp_path):
+    env = portal_env(tmp_path / "node-c", shared_database.url, env="production")
+    result = subprocess.run(
+        [sys.executable, "-c", "import wsgi"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "PORTAL_REDIS_URL" in result.stderr
 
 
 def _page_and_cookie(url: str, headers: dict[str, str]) -> tuple[bytes, str]:
@@ -190,7 +208,7 @@ def test_a_planning_alert_is_sent_once_when_both_nodes_run_the_digest(
     load = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "portal", "demo", "load"],
         cwd=ROOT,
-        env=envs[0],
+        env={**envs[0], "PORTAL_ENV": "development"},  # demo data is refused in production
         capture_output=True,
         text=True,
         timeout=300,

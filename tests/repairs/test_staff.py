@@ -310,3 +310,21 @@ def test_cli_sync(app) -> None:
     assert "4 repairs deliveries live; 47 tree problems added" in result.output
     with app.app_context():
         assert db.session.scalar(select(func.count(PortalDelivery.id))) == 4
+
+
+def test_tenancy_is_never_linked_to_an_unconfirmed_account(app, world) -> None:
+    from portal.accounts.models import User
+
+    with app.app_context():
+        db.session.add(User(email="squatter@example.com", display_name="Not the tenant"))
+        tenancy_id = db.session.scalar(select(Tenancy.id).where(Tenancy.reference == "RT-000001"))
+        db.session.commit()
+    client = client_for(app, world.housing)
+    _post(client, f"/staff/repairs/tenancies/{tenancy_id}/unlink")
+    response = _post(
+        client, f"/staff/repairs/tenancies/{tenancy_id}/link", email="squatter@example.com"
+    )
+    page = check_html(client.get(response.location)).get_text()
+    assert "has not confirmed its email address" in page
+    with app.app_context():
+        assert db.session.get(Tenancy, tenancy_id).user_id is None
