@@ -264,7 +264,7 @@ def stay_signed_in():
         if wants_json:
             return {"signed_in": False}, 401
         flash("You were signed out because you had not done anything for a while.", "info")
-        return redirect(url_for("accounts.sign_in", next=_safe_next(request.form.get("next"))))
+        return redirect(url_for("accounts.sign_in", next=safe_next(request.form.get("next"))))
     db.session.commit()
     left = time_left(row)
     if wants_json:
@@ -275,7 +275,7 @@ def stay_signed_in():
             "absolute_seconds": int(absolute.total_seconds()) if absolute is not None else None,
         }
     flash("You are still signed in.", "success")
-    return redirect(_safe_next(request.form.get("next")) or url_for("accounts.my_council"))
+    return redirect(safe_next(request.form.get("next")) or url_for("accounts.my_council"))
 
 
 def signed_out():

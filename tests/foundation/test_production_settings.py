@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from portal import create_app
-from portal.config import Settings, ConfigurationError, require_secret_key_in_production
+from portal.config import ConfigurationError, Settings, require_secret_key_in_production
 
 
 @pytest.mark.parametrize("key", ["", "   "])
