@@ -32,7 +32,10 @@ def _make_huey() -> Huey:
     if settings.jobs_immediate or settings.env == "test":
         return Huey("portal", immediate=True)
     if settings.redis_url:
-        return RedisHuey("portal", url=settings.redis_url)
+        from redis import ConnectionPool
+
+        pool = ConnectionPool.from_url(settings.redis_url, **settings.redis_options())
+        return RedisHuey("portal", connection_pool=pool)
     Path(settings.instance_path).mkdir(parents=True, exist_ok=True)
     return SqliteHuey("portal", filename=os.path.join(settings.instance_path, "jobs.db"))
 
