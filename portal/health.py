@@ -1,5 +1,6 @@
 """Liveness and readiness: /healthz answers 503 when the database is unreachable; /readyz also
-checks Redis and the job queue, within a bounded time so a hanging dependency cannot hold a worker.
+checks Redis and the job queue. Both answer within PORTAL_READYZ_TIMEOUT, so a hanging dependency
+cannot hold a worker.
 """
 
 from __future__ import annotations
@@ -24,16 +25,6 @@ bp = Blueprint("health", __name__)
 # At most this many checks run at once in a worker: checks stuck on a hanging dependency use up
 # the slots and later calls answer "busy" at once rather than start more threads.
 _slots = threading.BoundedSemaphore(6)
-
-
-def database_ok() -> bool:
-    try:
-        db.session.execute(text("SELECT 1"))
-        db.session.rollback()
-        return True
-    except Exception:
-        db.session.rollback()
-        return False
 
 
 def redis_status(timeout: float = 1.0) -> str:
@@ -122,7 +113,9 @@ def run_bounded(app: Flask, checks: dict[str, Callable[[], Any]], timeout: float
 
 @bp.get("/healthz")
 def healthz():
-    ok = database_ok()
+    timeout = current_app.config["PORTAL"].readyz_timeout
+    found = run_bounded(current_app._get_current_object(), {"database": _database_check}, timeout)
+    ok = found["database"] == "ok"
     response = jsonify(
         {"status": "ok" if ok else "unavailable", "database": "ok" if ok else "unavailable"}
     )

@@ -325,6 +325,8 @@ def test_with_postgres_hanging_readyz_and_pages_answer_quickly_and_the_node_surv
     for (status, body), took in results:
         assert status == 503 and took < 3, (status, took)
         assert json.loads(body)["database"] != "ok"
+    (status, _), took = timed(http, "GET", server.url + "/healthz")
+    assert status == 503 and took < 3, (status, took)
     # Three times as many calls as workers: all answered, none ties a worker up.
     (results, took) = timed(
         lambda: list(
