@@ -8,6 +8,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import make_url
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
 
@@ -29,6 +31,12 @@ class Settings:
     instance_path: str = str(DEFAULT_INSTANCE)
     database_url: str = ""
     redis_url: str = ""
+    redis_connect_timeout: float = 2.0  # seconds to open a Redis connection
+    redis_socket_timeout: float = 5.0  # seconds to wait for any Redis answer
+    database_connect_timeout: int = 5  # seconds to open a PostgreSQL connection (at least 2)
+    database_statement_timeout: int = 20  # seconds one PostgreSQL statement may run (0: none)
+    readyz_timeout: float = 2.0  # seconds /readyz waits for its checks in all
+    readyz_outbox_stall_seconds: int = 600  # an email due this long and unsent: queue stalled
     base_url: str = "http://127.0.0.1:5000"
     smtp_url: str = ""
     mail_from: str = "Castlebrook Council <noreply@castlebrook.example>"
@@ -91,6 +99,8 @@ class Settings:
                 values[f.name] = _bool(raw)
             elif f.type in ("int", int):
                 values[f.name] = int(raw)
+            elif f.type in ("float", float):
+                values[f.name] = float(raw)
             else:
                 values[f.name] = raw
         return cls(**values)
@@ -119,6 +129,18 @@ class Settings:
                 "so the sign-in limit of 10 attempts becomes 10 per worker."
             )
 
+    def redis_options(self) -> dict[str, Any]:
+        """Timeouts for every Redis client the portal makes (jobs, rate limits, /readyz)."""
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
+        return {
+            "socket_connect_timeout": self.redis_connect_timeout,
+            "socket_timeout": self.redis_socket_timeout,
+            # one quick retry, not redis-py's default of three with growing waits
+            "retry": Retry(NoBackoff(), 1),
+        }
+
     def resolved_database_url(self) -> str:
         if self.database_url:
             return normalise_database_url(self.database_url)
@@ -133,7 +155,7 @@ class Settings:
             "PORTAL": self,
             "SECRET_KEY": self.secret_key or load_or_create_secret_key(instance),
             "SQLALCHEMY_DATABASE_URI": self.resolved_database_url(),
-            "SQLALCHEMY_ENGINE_OPTIONS": engine_options(self.resolved_database_url()),
+            "SQLALCHEMY_ENGINE_OPTIONS": engine_options(self.resolved_database_url(), self),
             "MAX_CONTENT_LENGTH": 60 * 1024 * 1024,
             "WTF_CSRF_TIME_LIMIT": None,
             "WTF_CSRF_SSL_STRICT": https,
@@ -146,6 +168,10 @@ class Settings:
             "RATELIMIT_STORAGE_URI": self.redis_url or "memory://",
             "RATELIMIT_HEADERS_ENABLED": True,
             "RATELIMIT_KEY_PREFIX": self.ratelimit_key_prefix,
+            # Redis down or slow: count in this worker's memory instead (docs/security.md).
+            "RATELIMIT_STORAGE_OPTIONS": self.redis_options() if self.redis_url else {},
+            "RATELIMIT_SWALLOW_ERRORS": True,
+            "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
             "OUTBOX_DIR": self.outbox_dir or str(instance / "outbox"),
             "UPLOAD_DIR": self.upload_dir or str(instance / "uploads"),
             "TESTING": self.env == "test",
@@ -174,10 +200,36 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
-def engine_options(url: str) -> dict[str, Any]:
+def engine_options(url: str, settings: Settings | None = None) -> dict[str, Any]:
     if url.startswith("sqlite"):
         return {"connect_args": {"timeout": 10, "check_same_thread": False}}
-    return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10}
+    settings = settings or Settings()
+    return {
+        "pool_pre_ping": True,
+        "pool_size": 5,
+        "max_overflow": 10,
+        "pool_timeout": 10,
+        "connect_args": postgres_connect_args(url, settings),
+    }
+
+
+def postgres_connect_args(url: str, settings: Settings) -> dict[str, Any]:
+    """libpq timeouts: a PostgreSQL that hangs fails a request instead of holding a worker."""
+    args: dict[str, Any] = {
+        "connect_timeout": max(2, settings.database_connect_timeout),
+        "keepalives": 1,
+        "keepalives_idle": 30,
+        "keepalives_interval": 10,
+        "keepalives_count": 3,
+    }
+    if settings.database_statement_timeout > 0:
+        # connect_args replace the URL's own `options`, so keep those (e.g. a search_path).
+        existing = make_url(url).query.get("options") or ""
+        if isinstance(existing, tuple):
+            existing = " ".join(existing)
+        timeout = f"-c statement_timeout={settings.database_statement_timeout * 1000}"
+        args["options"] = f"{existing} {timeout}".strip()
+    return args
 
 
 def load_or_create_secret_key(instance: Path) -> str:

@@ -8,6 +8,8 @@ import time
 
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from redis import exceptions as redis_exc
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -56,6 +58,23 @@ def register_error_handlers(app: Flask) -> None:
             return body, code, ({"Retry-After": str(retry_after)} if retry_after else {})
         return render_error(status, description=error.description)
 
+    @app.errorhandler(sa_exc.OperationalError)
+    @app.errorhandler(sa_exc.TimeoutError)
+    @app.errorhandler(redis_exc.ConnectionError)
+    @app.errorhandler(redis_exc.TimeoutError)
+    def _unavailable(error: Exception):
+        """A dependency that refuses or hangs: the house-style 503, not a 500."""
+        log.error("dependency unavailable on %s %s: %s", request.method, request.path, error)
+        _forget_user()
+        from portal.extensions import db
+
+        try:
+            db.session.rollback()
+        except Exception:  # the connection is gone; the session is discarded at teardown
+            log.debug("rollback after a lost connection failed", exc_info=True)
+        body, code = render_error(503)
+        return body, code, {"Retry-After": "60"}
+
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
         log.exception("unhandled error on %s %s", request.method, request.path)
@@ -63,6 +82,16 @@ def register_error_handlers(app: Flask) -> None:
 
         db.session.rollback()
         return render_error(500)
+
+
+def _forget_user() -> None:
+    """Render the error page as anonymous: loading the user may be what just failed."""
+    from flask import g
+    from flask_login import AnonymousUserMixin
+
+    g.dependency_unavailable = True
+    if "_login_user" not in g:
+        g._login_user = AnonymousUserMixin()
 
 
 def _retry_after_seconds() -> int | None:

@@ -38,7 +38,10 @@ def make_huey(settings: Settings) -> Huey:
     if settings.jobs_immediate or settings.env == "test":
         return Huey("portal", immediate=True, results=False)
     if settings.redis_url:
-        return RedisHuey(settings.ratelimit_key_prefix, url=settings.redis_url, results=False)
+        from redis import ConnectionPool
+
+        pool = ConnectionPool.from_url(settings.redis_url, **settings.redis_options())
+        return RedisHuey(settings.ratelimit_key_prefix, connection_pool=pool, results=False)
     Path(settings.instance_path).mkdir(parents=True, exist_ok=True)
     return SqliteHuey(
         "portal", filename=os.path.join(settings.instance_path, "jobs.db"), results=False

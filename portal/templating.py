@@ -12,6 +12,7 @@ from flask import (
     Blueprint,
     Flask,
     current_app,
+    g,
     has_request_context,
     request,
     send_from_directory,
@@ -117,6 +118,8 @@ def service_navigation() -> list[dict[str, Any]]:
 def site_banners() -> list[Any]:
     """Site-wide alert banners from every provider a slice registered."""
     banners: list[Any] = []
+    if g.get("dependency_unavailable"):  # the 503 page: the banners' database is not answering
+        return banners
     for provider in current_app.extensions.get("portal_site_banner_providers", []):
         banners.extend(provider())
     return banners

@@ -64,7 +64,12 @@ def queue_email(
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
     if session.info.pop(_SESSION_FLAG, False):
-        deliver_outbox_task()
+        try:
+            deliver_outbox_task()
+        except Exception:  # the emails are saved: the periodic sweep sends them instead
+            log.warning(
+                "could not queue email delivery; the outbox sweep will send it", exc_info=True
+            )
 
 
 @event.listens_for(Session, "after_rollback")

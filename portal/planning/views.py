@@ -16,7 +16,7 @@ from portal.common import page_cache, storage, submissions
 from portal.common.clock import uk_today
 from portal.common.gazetteer.geography import COUNCIL_AREA, WARDS
 from portal.extensions import csrf, db
-from portal.planning import documents, services
+from portal.planning import documents, ratelimits, services
 from portal.planning.models import (
     PlanningAlert,
     PlanningApplication,
@@ -431,6 +431,13 @@ def alerts_post():
         errors["frequency"] = "Choose how often you want emails"
     if errors:
         return _alert_page(values, errors, 400)
+    wait = ratelimits.alert_signup_wait_minutes(values["email"])
+    if wait:
+        errors["email"] = (
+            "You have asked for too many alerts in a short time. "
+            f"Wait {wait} minute{'s' if wait != 1 else ''} and try again"
+        )
+        return _alert_page(values, errors, 429)
     user = current_user if current_user.is_authenticated else None
     for area in areas:
         services.create_alert(
