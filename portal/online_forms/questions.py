@@ -20,7 +20,7 @@ from flask import current_app
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from portal.common.gazetteer.geography import COUNCIL_AREA
+from portal.common.gazetteer.geography import council_area
 from portal.common.gazetteer.services import (
     PostcodeError,
     addresses_for_postcode,
@@ -199,7 +199,7 @@ def read_answer(question: dict, form: Any, existing: Any, files_count: int, resu
 
 
 def _in_council_area(lat: float, lng: float) -> bool:
-    return COUNCIL_AREA.contains(lat, lng)
+    return council_area().contains(lat, lng)
 
 
 def _read_address(question: dict, form: Any, existing: Any, result: PageResult, fail) -> None:

@@ -12,7 +12,7 @@ from portal.accounts.authz import role_required
 from portal.common import storage
 from portal.common.audit import record_audit
 from portal.common.clock import uk_today
-from portal.common.gazetteer.geography import ward_at
+from portal.common.gazetteer.geography import council_area, ward_at
 from portal.common.gazetteer.services import get_address
 from portal.extensions import db
 from portal.planning import services
@@ -124,7 +124,7 @@ def _validate(values: dict, application: PlanningApplication | None) -> tuple[di
             values["postcode"] = values["postcode"] or address.postcode
     else:
         errors["latitude"] = "Enter the latitude and longitude, or a UPRN from the gazetteer"
-    if lat is not None and ward_at(lat, lon) is None:
+    if lat is not None and not council_area().contains(lat, lon):
         errors["latitude"] = "That point is outside the council area"
     out.update(latitude=lat, longitude=lon, ward=ward_at(lat, lon) if lat is not None else None)
     for name in (
