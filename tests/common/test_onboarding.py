@@ -38,6 +38,7 @@ def test_the_guide_quotes_every_import_with_a_sample_file():
         "services import-lgsl",
         "boundaries import",
         "gazetteer import",
+        "bills import",
         "users create",
     ]:
         assert command in commands
