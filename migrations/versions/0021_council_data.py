@@ -1,4 +1,4 @@
-"""boundaries: the council area and wards imported from GeoJSON
+"""council data: boundaries imported from GeoJSON, and the forms' receiving offices
 
 Revision ID: 0021
 Revises: 0010
@@ -27,7 +27,18 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_boundaries')),
     sa.UniqueConstraint('level', 'code', name='uq_boundaries_level_code')
     )
+    op.create_table('online_form_offices',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=80), nullable=False),
+    sa.Column('address', sa.Text(), nullable=False),
+    sa.Column('opening_hours', sa.Text(), nullable=False),
+    sa.Column('retired_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_online_form_offices')),
+    sa.UniqueConstraint('name', name=op.f('uq_online_form_offices_name'))
+    )
 
 
 def downgrade():
+    op.drop_table('online_form_offices')
     op.drop_table('boundaries')
