@@ -14,6 +14,7 @@ def register_commands(app: Flask) -> None:
     demo = AppGroup("demo", help="The demo council's data.")
     gazetteer = AppGroup("gazetteer", help="The council's address gazetteer.")
     outbox = AppGroup("outbox", help="The email outbox.")
+    boundaries = AppGroup("boundaries", help="The council area and ward boundaries.")
 
     @demo.command("load")
     def demo_load() -> None:
@@ -35,10 +36,27 @@ def register_commands(app: Flask) -> None:
 
         report = import_addresses_csv(path.read_text(encoding="utf-8-sig"))
         click.echo(
-            f"{report.created} created, {report.updated} updated, {len(report.errors)} rejected"
+            f"{report.created} created, {report.updated} updated, {report.unchanged} unchanged, "
+            f"{len(report.errors)} rejected"
         )
         for error in report.errors:
             click.echo(f"  {error}", err=True)
+
+    @boundaries.command("import")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--level", type=click.Choice(["council", "ward"]), help="Detected if absent.")
+    @click.option("--name-property", help="The name property, like WD24NM (detected if absent).")
+    @click.option("--code-property", help="The code property, like WD24CD (detected if absent).")
+    @click.option("--council", "council_code", help="Keep only this council's features (LAD code).")
+    def boundaries_import(path: Path, **options: str | None) -> None:
+        """Replace the council area or the wards with the boundaries in a GeoJSON file."""
+        from portal.common.gazetteer.boundaries import BoundaryImportError, import_boundaries
+
+        try:
+            report = import_boundaries(path.read_text(encoding="utf-8-sig"), **options)
+        except BoundaryImportError as exc:
+            raise click.ClickException(f"{exc}. Nothing was imported.") from None
+        click.echo(report.summary())
 
     @outbox.command("deliver")
     def outbox_deliver() -> None:
@@ -84,3 +102,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(demo)
     app.cli.add_command(gazetteer)
     app.cli.add_command(outbox)
+    app.cli.add_command(boundaries)

@@ -1,7 +1,7 @@
 """The demo council: each slice registers a loader; `flask --app portal demo load` runs them.
 
 Loaders must be idempotent (running the command twice changes nothing) and run in `order`,
-so a slice can rely on the data of slices with a lower order (gazetteer 10, accounts 20,
+so a slice can rely on the data of slices with a lower order (boundaries 5, gazetteer 10, accounts 20,
 council services 30, forms 40, payments 50, repairs 60, planning 70, channels 80).
 """
 

@@ -187,7 +187,7 @@ class Database:
         import sqlalchemy as sa
 
         from portal.accounts.demo import demo_password
-        from portal.common.gazetteer.geography import WARDS
+        from portal.common.gazetteer.geography import DEMO_WARD_BOXES as WARDS
         from portal.config import normalise_database_url
 
         engine = sa.create_engine(normalise_database_url(self.url))

@@ -24,7 +24,8 @@ from pyproj import Geod
 from sqlalchemy import insert
 
 from benchmarks.planning.common import drop_schema, make_benchmark_app
-from portal.common.gazetteer.geography import COUNCIL_AREA, WARDS
+from portal.common.gazetteer.geography import DEMO_COUNCIL_BOX as COUNCIL_AREA
+from portal.common.gazetteer.geography import DEMO_WARD_BOXES as WARDS
 from portal.common.models import utcnow
 from portal.extensions import db
 from portal.planning import services

@@ -97,6 +97,25 @@ class Address(db.Model):
         return ", ".join(p for p in parts if p)
 
 
+class Boundary(db.Model):
+    """The council area or one ward, imported from GeoJSON (see `gazetteer/boundaries.py`).
+
+    `geometry` holds GeoJSON MultiPolygon coordinates: polygons of rings of [longitude, latitude],
+    outer ring first, then holes.
+    """
+
+    __tablename__ = "boundaries"
+    __table_args__ = (UniqueConstraint("level", "code", name="uq_boundaries_level_code"),)
+    COUNCIL, WARD = "council", "ward"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    level: Mapped[str] = mapped_column(String(10))
+    code: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(100))
+    geometry: Mapped[list] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class ServiceTransaction(db.Model):
     """One completed transaction in any slice, counted for take-up by service, type and channel.
 

@@ -10,7 +10,7 @@ from portal.accounts.models import User, UserRole
 from portal.common.clock import uk_today
 from portal.extensions import db
 from portal.online_forms import services
-from portal.online_forms.models import OFFICES, OfficeMember, OnlineForm
+from portal.online_forms.models import OfficeMember, OnlineForm
 
 
 def q(qid: str, kind: str, label: str, **extra: object) -> dict:
@@ -495,6 +495,7 @@ def _user(email: str, name: str, roles: tuple[str, ...]) -> User:
 
 def load_demo_forms() -> list[str]:
     """Create and publish the demo forms (once) and put the demo officer in every office."""
+    offices_added = services.load_demo_offices()
     created = 0
     for spec in demo_forms():
         if db.session.scalar(select(OnlineForm.id).where(OnlineForm.slug == spec["slug"])):
@@ -505,7 +506,8 @@ def load_demo_forms() -> list[str]:
         created += 1
     _user("editor@castlebrook.example", "Erin Editor", ("editor",))
     officer = _user("officer@castlebrook.example", "Oliver Officer", ("officer",))
-    for office in OFFICES:
+    offices = services.office_names()
+    for office in offices:
         exists = db.session.scalar(
             select(OfficeMember.id).where(
                 OfficeMember.user_id == officer.id, OfficeMember.office == office
@@ -515,6 +517,7 @@ def load_demo_forms() -> list[str]:
             db.session.add(OfficeMember(user_id=officer.id, office=office))
     db.session.commit()
     return [
+        f"{offices_added} offices added",
         f"{created} forms published",
-        f"officer@castlebrook.example works in {len(OFFICES)} offices",
+        f"officer@castlebrook.example works in {len(offices)} offices",
     ]

@@ -20,14 +20,34 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.common.models import utcnow
 from portal.extensions import db
 
-OFFICES = (
-    "Waste services",
-    "Parking services",
-    "Libraries",
-    "Council tax",
-    "Electoral services",
-    "Customer services",
-)
+DEMO_OFFICES = (
+    # (name, address, opening hours): the demo council's receiving offices
+    ("Waste services", "Castlebrook Depot, Foundry Row, Castlebrook CK2 1AD",
+     "Monday to Friday, 8am to 4pm"),
+    ("Parking services", "Town Hall, Market Street, Castlebrook CK1 1AA",
+     "Monday to Friday, 9am to 5pm"),
+    ("Libraries", "Central Library, Abbey Road, Castlebrook CK1 2AB",
+     "Monday to Saturday, 9am to 6pm"),
+    ("Council tax", "Town Hall, Market Street, Castlebrook CK1 1AA",
+     "Monday to Friday, 9am to 5pm"),
+    ("Electoral services", "Town Hall, Market Street, Castlebrook CK1 1AA",
+     "Monday to Friday, 9am to 5pm"),
+    ("Customer services", "Customer Service Centre, High Street, Castlebrook CK1 3AB",
+     "Monday to Friday, 8:30am to 5pm; Saturday, 9am to 12pm"),
+)  # fmt: skip
+
+
+class Office(db.Model):
+    """A receiving office forms send submissions to; staff add, edit and retire them."""
+
+    __tablename__ = "online_form_offices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    address: Mapped[str] = mapped_column(Text)
+    opening_hours: Mapped[str] = mapped_column(Text)
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class OnlineForm(db.Model):

@@ -15,7 +15,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import select
 
 from portal.common.clock import uk_today
-from portal.common.gazetteer.geography import COUNCIL_AREA
+from portal.common.gazetteer.geography import council_area
 from portal.common.gazetteer.services import get_address
 from portal.common.models import utcnow
 from portal.common.references import new_reference
@@ -284,7 +284,7 @@ def create_request():
             lat, lng = float(lat_text), float(lng_text)
         except ValueError:
             return _error(400, "lat and long must be numbers")
-        if not COUNCIL_AREA.contains(lat, lng):
+        if not council_area().contains(lat, lng):
             return _error(400, "The location is outside the council area")
         location = {
             "lat": lat,

@@ -23,7 +23,7 @@ from markupsafe import Markup
 
 from portal.common import uploads
 from portal.common.clock import uk_today
-from portal.common.gazetteer.geography import COUNCIL_AREA
+from portal.common.gazetteer.geography import council_area
 from portal.common.gazetteer.services import (
     PostcodeError,
     addresses_for_postcode,
@@ -272,7 +272,7 @@ def date_range_error(question: dict, day: date, title_name: str) -> str | None:
 
 
 def _in_council_area(lat: float, lng: float) -> bool:
-    return COUNCIL_AREA.contains(lat, lng)
+    return council_area().contains(lat, lng)
 
 
 def _read_address(question: dict, form: Any, existing: Any, result: PageResult, fail) -> None:

@@ -740,9 +740,7 @@ def claim_earlier_submissions(email: str, user_id: int) -> int:
 
 def offices_of(user: Any) -> list[str]:
     if user.has_role("admin"):
-        from portal.online_forms.models import OFFICES
-
-        return list(OFFICES)
+        return office_names(include_retired=True)
     return list(
         db.session.scalars(select(OfficeMember.office).where(OfficeMember.user_id == user.id))
     )
@@ -1008,3 +1006,93 @@ def key_is_valid(key: str) -> bool:
 
 def base_url() -> str:
     return current_app.config["PORTAL"].base_url
+
+
+# ---------------------------------------------------------------- receiving offices
+
+
+def office_names(include_retired: bool = False) -> list[str]:
+    """The offices forms can send to, by name (retired ones only when asked)."""
+    from portal.online_forms.models import Office
+
+    query = select(Office.name).order_by(Office.name)
+    if not include_retired:
+        query = query.where(Office.retired_at.is_(None))
+    return list(db.session.scalars(query))
+
+
+OFFICE_FIELDS = {
+    "name": ("Enter the office's name", 80),
+    "address": ("Enter the office's address", 500),
+    "opening_hours": ("Enter the office's opening hours", 500),
+}
+
+
+def office_errors(values: dict[str, str], office_id: int | None) -> list[tuple[str, str]]:
+    """GOV.UK-style (field, message) errors for an office's name, address and opening hours."""
+    from portal.online_forms.models import Office
+
+    errors: list[tuple[str, str]] = []
+    for name, (empty, limit) in OFFICE_FIELDS.items():
+        value = values.get(name, "")
+        if not value:
+            errors.append((f"#{name}", empty))
+        elif len(value) > limit:
+            label = name.replace("_", " ")
+            errors.append((f"#{name}", f"The {label} must be {limit} characters or fewer"))
+    if values.get("name") and len(values["name"]) <= 80:
+        clash = db.session.scalar(
+            select(Office.id).where(
+                func.lower(Office.name) == values["name"].lower(), Office.id != (office_id or 0)
+            )
+        )
+        if clash:
+            errors.append(("#name", "There is already an office with that name"))
+    return errors
+
+
+def save_office(values: dict[str, str], office: Any | None) -> Any:
+    """Create or edit an office (a rename moves its forms, submissions and officers with it)."""
+    from portal.common.audit import record_audit
+    from portal.online_forms.models import Office
+
+    if office is None:
+        office = Office(**values)
+        db.session.add(office)
+        db.session.flush()
+        record_audit("online_form.office_add", "office", office.id, dict(values))
+        return office
+    old_name = office.name
+    changed = {k: v for k, v in values.items() if getattr(office, k) != v}
+    for key, value in changed.items():
+        setattr(office, key, value)
+    if "name" in changed:
+        for model in (OnlineForm, FormSubmission, SubmissionPart, OfficeMember):
+            db.session.execute(
+                update(model).where(model.office == old_name).values(office=office.name)
+            )
+    if changed:
+        record_audit("online_form.office_edit", "office", office.id, changed)
+    return office
+
+
+def set_office_retired(office: Any, retired: bool) -> None:
+    from portal.common import clock
+    from portal.common.audit import record_audit
+
+    office.retired_at = clock.utc_now() if retired else None
+    action = "online_form.office_retire" if retired else "online_form.office_reinstate"
+    record_audit(action, "office", office.id, {"name": office.name})
+
+
+def load_demo_offices() -> int:
+    """The demo council's offices (once); returns how many were added."""
+    from portal.online_forms.models import DEMO_OFFICES, Office
+
+    added = 0
+    for name, address, hours in DEMO_OFFICES:
+        if db.session.scalar(select(Office.id).where(Office.name == name)) is None:
+            db.session.add(Office(name=name, address=address, opening_hours=hours))
+            added += 1
+    db.session.flush()
+    return added

@@ -20,7 +20,6 @@ from portal.common.models import utcnow
 from portal.extensions import db
 from portal.online_forms import services
 from portal.online_forms.models import (
-    OFFICES,
     FormSubmission,
     FormVersion,
     OnlineForm,
@@ -108,7 +107,7 @@ def _settings_from_request(form: OnlineForm | None) -> tuple[dict, list]:
     if not lgil.isdigit() or int(lgil) not in LGIL_TYPES:
         errors.append(("#lgil", "Select the interaction type"))
     office = values.get("office", "")
-    if office not in OFFICES:
+    if office not in services.office_names():
         errors.append(("#office", "Select the office that receives submissions"))
     days = values.get("response_days", "")
     if not days.isdigit() or not 1 <= int(days) <= 90:
@@ -154,7 +153,9 @@ def _settings_from_request(form: OnlineForm | None) -> tuple[dict, list]:
         "declaration": values.get("declaration", ""),
         "what_happens_next": values.get("what_happens_next", ""),
         "payment": payment,
-        "departments": [o for o in request.form.getlist("departments") if o in OFFICES],
+        "departments": [
+            o for o in request.form.getlist("departments") if o in services.office_names()
+        ],
     }
     return {"settings": settings, "texts": texts, "values": values}, errors
 
@@ -167,9 +168,9 @@ def _settings_page(form, values, errors, definition):  # noqa: ANN001, ANN202
         values=values,
         page_errors=errors,
         errors=dict(errors),
-        offices=OFFICES,
+        offices=services.office_names(),
         lgil_types=LGIL_TYPES,
-        office_choices=[("", "Select an office")] + [(o, o) for o in OFFICES],
+        office_choices=[("", "Select an office")] + [(o, o) for o in services.office_names()],
         question_choices=[("", "None")]
         + [(q["id"], q["label"]) for q in questions if q["type"] in ("number", "checkboxes")],
     ), (400 if errors else 200)
@@ -697,9 +698,10 @@ def offices():
             select(User).join(UserRole).where(UserRole.role == "officer").order_by(User.email)
         ).unique()
     )
+    names = services.office_names()
     if request.method == "POST":
         for officer in officers:
-            wanted = {o for o in request.form.getlist(f"offices-{officer.id}") if o in OFFICES}
+            wanted = {o for o in request.form.getlist(f"offices-{officer.id}") if o in names}
             rows = db.session.scalars(
                 select(OfficeMember).where(OfficeMember.user_id == officer.id)
             ).all()
@@ -717,8 +719,65 @@ def offices():
         "online_forms/staff/offices.html",
         officers=officers,
         membership=membership,
-        offices=OFFICES,
+        offices=names,
     )
+
+
+@bp.route("/offices/list")
+@editor_required
+def office_list():
+    """Every receiving office with its address and opening hours; retired ones last."""
+    from portal.online_forms.models import Office
+
+    rows = db.session.scalars(
+        select(Office).order_by(Office.retired_at.is_not(None), Office.name)
+    ).all()
+    return render_page("online_forms/staff/office_list.html", offices=rows)
+
+
+@bp.route("/offices/new", methods=["GET", "POST"])
+@bp.route("/offices/<int:office_id>/edit", methods=["GET", "POST"])
+@editor_required
+def office_edit(office_id: int | None = None):
+    """Add an office, or change one's name, address and opening hours."""
+    from portal.online_forms.models import Office
+
+    office = db.session.get(Office, office_id) if office_id else None
+    if office_id and office is None:
+        abort(404)
+    values = {k: getattr(office, k) for k in services.OFFICE_FIELDS} if office else {}
+    errors: list[tuple[str, str]] = []
+    if request.method == "POST":
+        values = {k: (request.form.get(k) or "").strip() for k in services.OFFICE_FIELDS}
+        errors = services.office_errors(values, office_id)
+        if not errors:
+            saved = services.save_office(values, office)
+            db.session.commit()
+            flash(f"{saved.name} saved.", "success")
+            return redirect(url_for(".office_list"), 303)
+    return render_page(
+        "online_forms/staff/office_edit.html",
+        office=office,
+        values=values,
+        errors=dict(errors),
+        page_errors=errors,
+    ), (400 if errors else 200)
+
+
+@bp.route("/offices/<int:office_id>/retire", methods=["POST"])
+@editor_required
+def office_retire(office_id: int):
+    """Retire an office (forms can no longer choose it) or bring it back."""
+    from portal.online_forms.models import Office
+
+    office = db.session.get(Office, office_id)
+    if office is None:
+        abort(404)
+    retire = request.form.get("action") == "retire"
+    services.set_office_retired(office, retire)
+    db.session.commit()
+    flash(f"{office.name} {'retired' if retire else 'back in use'}.", "success")
+    return redirect(url_for(".office_list"), 303)
 
 
 # ---------------------------------------------------------------- inbox

@@ -3,6 +3,8 @@ reconciliation, bills paid by reference and staff-keyed phone payments."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask import Flask
 from flask.cli import AppGroup
@@ -47,6 +49,7 @@ def register(app: Flask) -> None:
     )
     register_demo_loader(app, 50, "payments", load_demo_payments)
     app.cli.add_command(_commands())
+    app.cli.add_command(_bills_commands())
 
 
 def _commands() -> AppGroup:
@@ -71,3 +74,31 @@ def _commands() -> AppGroup:
             click.echo(line)
 
     return group
+
+
+def _bills_commands() -> AppGroup:
+    bills = AppGroup("bills", help="Bills paid by reference on /pay.")
+
+    @bills.command("import")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option(
+        "--skip-rejected", is_flag=True, help="Import the valid rows even if some are bad."
+    )
+    def import_bills(path: Path, skip_rejected: bool) -> None:
+        """Create or update bills from the revenues system's CSV export."""
+        from portal.payments.bills_import import import_bills_csv
+        from portal.payments.reference_rules import RuleFileError
+
+        try:
+            report = import_bills_csv(
+                path.read_text(encoding="utf-8-sig"), skip_rejected=skip_rejected
+            )
+        except RuleFileError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(report.summary())
+        for error in report.errors:
+            click.echo(f"  {error}", err=True)
+        if not report.imported:
+            raise SystemExit(1)
+
+    return bills

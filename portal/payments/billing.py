@@ -28,7 +28,7 @@ def check_reference(bill_type: BillType, text: str) -> tuple[Bill | None, str]:
     if not bill_type.well_formed(reference):
         return (
             None,
-            f"Enter your {bill_type.short} reference in the right format: {bill_type.format_hint}",
+            f"Enter your {bill_type.short} reference in the right format: {bill_type.reference_hint}",
         )
     if not bill_type.check_digit_ok(reference):
         return None, (

@@ -1,7 +1,8 @@
 """Bills payable by reference: their types, reference formats and check digits.
 
 Each reference format carries a check digit so a mistyped reference is caught before we look it
-up. The schemes are the demo council's own (documented in docs/payments.md):
+up. A council sets its own patterns and schemes in a rules file (`reference_rules.py`); these are
+the demo council's own (documented in docs/payments.md), used for types the file leaves out:
 
 - council tax: 8-digit account number + a mod-11 digit (weights 9..2), 9 digits in all;
 - business rates: 10 digits starting with 6, the last a Luhn digit;
@@ -97,10 +98,21 @@ class BillType:
         return re.sub(r"[\s\-/]", "", (text or "").upper())
 
     def well_formed(self, reference: str) -> bool:
-        return bool(self.pattern.fullmatch(reference))
+        from portal.payments.reference_rules import rule_for
+
+        return bool(rule_for(self.code).pattern.fullmatch(reference))
 
     def check_digit_ok(self, reference: str) -> bool:
-        return CHECKS[self.code](reference)
+        from portal.payments.reference_rules import rule_for
+
+        return rule_for(self.code).check_ok(self.code, reference)
+
+    @property
+    def reference_hint(self) -> str:
+        """How a reference looks, from the council's rules (format_hint is the demo's)."""
+        from portal.payments.reference_rules import rule_for
+
+        return rule_for(self.code).hint
 
 
 CHECKS = {

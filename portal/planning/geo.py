@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 
-from portal.common.gazetteer.geography import COUNCIL_AREA
+from portal.common.gazetteer.geography import council_area
 from portal.common.gazetteer.services import distance_metres
 
 _A = 6378137.0  # WGS84 semi-major axis
@@ -118,10 +118,15 @@ def polygon_area_m2(polygon: list[list[float]]) -> float:
 
 
 def council_area_m2() -> float:
-    box = COUNCIL_AREA
-    return polygon_area_m2(
-        [[box.south, box.west], [box.south, box.east], [box.north, box.east], [box.north, box.west]]
-    )
+    """The council area's size: outer rings less holes (infinite when no boundary is known)."""
+    area = council_area()
+    if area.unbounded:
+        return math.inf
+    total = 0.0
+    for polygon in area.polygons:
+        rings = [polygon_area_m2([[p[1], p[0]] for p in ring]) for ring in polygon]
+        total += rings[0] - sum(rings[1:])
+    return total
 
 
 def parse_polygon(text: str) -> list[list[float]]:

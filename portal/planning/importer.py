@@ -19,7 +19,7 @@ from pyproj import Transformer
 from sqlalchemy import select
 
 from portal.common.clock import uk_today
-from portal.common.gazetteer.geography import ward_at
+from portal.common.gazetteer.geography import council_area, ward_at
 from portal.extensions import db
 from portal.planning import services
 from portal.planning.models import LGSL_FULL_PLANNING, PlanningApplication
@@ -114,7 +114,7 @@ def _point(row: dict[str, str]) -> tuple[float, float]:
         raise ValueError("CoordinateReferenceSystem must be WGS84 or OSGB36")
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise ValueError("coordinates are out of range")
-    if ward_at(lat, lon) is None:
+    if not council_area().contains(lat, lon):
         raise ValueError(f"the point {lat:.5f}, {lon:.5f} is outside the council area")
     return round(lat, 6), round(lon, 6)
 

@@ -16,7 +16,7 @@ from sqlalchemy import text as sql_text
 
 from portal.common.clock import uk_today
 from portal.common.delivery import set_portal_delivery
-from portal.common.gazetteer.geography import COUNCIL_AREA, WARDS, ward_at
+from portal.common.gazetteer.geography import council_area, ward_at, wards
 from portal.common.gazetteer.services import PostcodeError, addresses_for_postcode
 from portal.common.models import utcnow
 from portal.common.outbox import queue_email
@@ -138,7 +138,7 @@ def parse_search(args: Any) -> SearchParams:
         params.status = ""
     if params.application_type not in PlanningApplication.TYPES:
         params.application_type = ""
-    if params.ward not in WARDS:
+    if params.ward not in wards():
         params.ward = ""
     labels = {
         "received_from": "received from",
@@ -449,7 +449,7 @@ class AlertArea:
         if self.kind == PlanningAlert.KIND_RADIUS:
             return geo.radius_bbox(self.latitude, self.longitude, self.radius_m)  # type: ignore[arg-type]
         if self.kind == PlanningAlert.KIND_WARD:
-            box = WARDS[self.ward]  # type: ignore[index]
+            box = wards()[self.ward]  # type: ignore[index]
             return box.south, box.north, box.west, box.east
         return geo.polygon_bbox(self.polygon)  # type: ignore[arg-type]
 
@@ -500,7 +500,7 @@ def radius_area(postcode: str, house: str, radius_text: str) -> AlertArea:
 
 
 def ward_area(ward: str) -> AlertArea:
-    if ward not in WARDS:
+    if ward not in wards():
         raise AlertAreaError("wards", "Choose a ward")
     return AlertArea(PlanningAlert.KIND_WARD, ward, ward=ward)
 
@@ -524,7 +524,7 @@ def polygon_area(text: str) -> AlertArea:
         raise AlertAreaError(
             "polygon", "The area you drew is larger than the council area. Draw a smaller area"
         )
-    box = COUNCIL_AREA
+    box = council_area()
     if not any(box.contains(lat, lon) for lat, lon in points) and not geo.point_in_polygon(
         box.centre, points
     ):
@@ -1000,7 +1000,7 @@ def _aware(value: datetime) -> datetime:
 
 def alert_counts_by_ward() -> list[tuple[str, int, int, int]]:
     """(ward, ward alerts, radius alerts centred there, drawn areas centred there) per ward."""
-    counts = {name: [0, 0, 0] for name in WARDS}
+    counts = {name: [0, 0, 0] for name in wards()}
     rows = db.session.execute(
         select(
             PlanningAlert.kind,

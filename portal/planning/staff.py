@@ -12,7 +12,7 @@ from portal.accounts.authz import role_required
 from portal.common import storage
 from portal.common.audit import record_audit
 from portal.common.clock import uk_today
-from portal.common.gazetteer.geography import ward_at
+from portal.common.gazetteer.geography import council_area, ward_at
 from portal.common.gazetteer.services import get_address
 from portal.common.gazetteer.views import lookup_state
 from portal.extensions import db
@@ -155,7 +155,7 @@ def _validate(values: dict, application: PlanningApplication | None) -> tuple[di
             errors[name] = f"{label} must be a real date, like 2026-03-27"
     if not out.get("received_date") and "received_date" not in errors:
         errors["received_date"] = "Enter the date received"
-    if lat is not None and ward_at(lat, lon) is None:
+    if lat is not None and not council_area().contains(lat, lon):
         errors["latitude"] = "That point is outside the council area"
     out.update(latitude=lat, longitude=lon, ward=ward_at(lat, lon) if lat is not None else None)
     for name in (

@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 
 from portal.common import page_cache, storage, submissions
 from portal.common.clock import uk_today
-from portal.common.gazetteer.geography import COUNCIL_AREA, WARDS
+from portal.common.gazetteer.geography import council_area, wards
 from portal.extensions import csrf, db
 from portal.planning import documents, ratelimits, services
 from portal.planning.models import (
@@ -43,7 +43,7 @@ def _map_config() -> str:
     from flask import current_app
 
     settings = current_app.config["PORTAL"]
-    box = COUNCIL_AREA
+    box = council_area()
     return json.dumps(
         {
             "tiles": settings.map_tile_url,
@@ -132,7 +132,7 @@ def _register() -> str:
         page_errors=params.errors,
         statuses=PlanningApplication.STATUSES,
         types=PlanningApplication.TYPES,
-        ward_options=[(w, w) for w in WARDS],
+        ward_options=[(w, w) for w in wards()],
         this_week=services.iso_week(uk_today()),
     )
 
@@ -365,7 +365,7 @@ def _alert_page(values: dict, errors: dict[str, str], status: int = 200):
             values=values,
             errors=errors,
             page_errors=page_errors,
-            wards=list(WARDS),
+            wards=list(wards()),
             radii=PlanningAlert.RADIUS_LABELS,
             frequencies=PlanningAlert.FREQUENCIES,
             types=PlanningApplication.TYPES,
@@ -411,7 +411,7 @@ def alerts_post():
         if values["area"] == "radius":
             areas = [services.radius_area(values["postcode"], values["house"], values["radius"])]
         elif values["area"] == "ward":
-            chosen = [w for w in values["wards"] if w in WARDS]
+            chosen = [w for w in values["wards"] if w in wards()]
             if not chosen:
                 raise services.AlertAreaError("wards", "Choose at least one ward")
             areas = [services.ward_area(w) for w in chosen]

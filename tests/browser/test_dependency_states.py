@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from portal import create_app
-from portal.common.gazetteer.geography import WARDS
+from portal.common.gazetteer.geography import DEMO_WARD_NAMES
 from portal.config import Settings
 from tests.foundation.test_health import closed_port
 from tests.helpers.browser import assert_accessible, serve
@@ -15,7 +15,7 @@ from tests.helpers.pages import csrf_token
 
 pytestmark = pytest.mark.browser
 
-WARD = next(iter(WARDS))
+WARD = DEMO_WARD_NAMES[0]
 
 
 @pytest.fixture

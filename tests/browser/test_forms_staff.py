@@ -11,6 +11,7 @@ from portal.common.models import PortalDelivery
 from portal.extensions import db
 from portal.online_forms.demo import load_demo_forms
 from portal.online_forms.models import FormSubmission, OfficeMember
+from portal.online_forms.services import load_demo_offices
 from tests.browser.test_forms_runner import address, assert_accessible, fill, radio, recent_date
 from tests.helpers.auth import make_user, sign_in
 
@@ -26,6 +27,7 @@ def demo_server(app, live_server):
 def signed_in(app, page: Page, server, roles, offices=()):
     user = make_user(app, roles=roles, name="Sam Staff")
     with app.app_context():
+        load_demo_offices()
         for office in offices:
             db.session.add(OfficeMember(user_id=user.id, office=office))
         db.session.commit()

@@ -72,8 +72,25 @@ def test_import_command(app, tmp_path):
     )
     result = app.test_cli_runner().invoke(args=["gazetteer", "import", str(path)])
     assert result.exit_code == 0
-    assert "1 created, 0 updated, 1 rejected" in result.output
+    assert "1 created, 0 updated, 0 unchanged, 1 rejected" in result.output
     assert "line 3: UPRN" in result.output
+
+
+def test_an_identical_rerun_says_unchanged_and_a_changed_row_updated(app, tmp_path):
+    path = tmp_path / "addresses.csv"
+    rows = [
+        "200000000001,1 Test Street,,Castlebrook,CK9 1AB,52.95,-1.5,Abbey\n",
+        "200000000002,2 Test Street,Flat 1,Castlebrook,CK9 1AB,52.950123,-1.500456,\n",
+    ]
+    path.write_text(HEADER + "".join(rows))
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["gazetteer", "import", str(path)])
+    assert "2 created, 0 updated, 0 unchanged, 0 rejected" in first.output
+    again = runner.invoke(args=["gazetteer", "import", str(path)])
+    assert "0 created, 0 updated, 2 unchanged, 0 rejected" in again.output
+    path.write_text(HEADER + rows[0].replace("1 Test Street", "1a Test Street") + rows[1])
+    changed = runner.invoke(args=["gazetteer", "import", str(path)])
+    assert "0 created, 1 updated, 1 unchanged, 0 rejected" in changed.output
 
 
 @pytest.mark.parametrize(

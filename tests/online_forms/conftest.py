@@ -10,6 +10,17 @@ from portal.online_forms.demo import load_demo_forms
 from tests.helpers.pages import check_html
 
 
+@pytest.fixture(autouse=True)
+def offices(app):
+    """The demo council's receiving offices, which forms choose from."""
+    from portal.extensions import db
+    from portal.online_forms.services import load_demo_offices
+
+    with app.app_context():
+        load_demo_offices()
+        db.session.commit()
+
+
 @pytest.fixture
 def demo(app):
     with app.app_context():

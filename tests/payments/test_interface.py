@@ -158,7 +158,7 @@ def test_reconciler_expires_abandoned_sandbox_payments(bills):
     assert response.status_code == 302
 
 
-def test_check_digits():
+def test_check_digits(app_ctx):
     assert mod11_check("40010001") == 0
     assert make_reference("council_tax", "40010001") == "400100010"
     assert luhn_check("7992739871") == 3  # the textbook Luhn example

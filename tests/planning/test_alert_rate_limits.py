@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from portal.common.gazetteer.geography import WARDS
+from portal.common.gazetteer.geography import DEMO_WARD_NAMES
 from portal.common.models import OutboxEmail
 from portal.extensions import db
 from portal.planning import ratelimits
@@ -12,7 +12,7 @@ from portal.planning.models import PlanningAlert
 from tests.helpers.auth import client_for, make_user
 from tests.helpers.pages import check_html, csrf_token, error_summary
 
-WARD = next(iter(WARDS))
+WARD = DEMO_WARD_NAMES[0]
 
 
 def _sign_up(client, email: str, ip: str = "203.0.113.7", **extra):
@@ -80,7 +80,7 @@ def test_a_signed_in_resident_is_limited_per_recipient_only(make_app):
     client = client_for(app, user)
     allowed_ip = int(ratelimits.ALERT_SIGNUP_PER_CLIENT.split()[0])
     allowed_to = int(ratelimits.ALERT_SIGNUP_PER_RECIPIENT.split()[0])
-    wards = list(WARDS)
+    wards = list(DEMO_WARD_NAMES)
     statuses = [
         _sign_up(client, "resident@example.com", wards=wards[n % len(wards)]).status_code
         for n in range(allowed_to + 1)

@@ -59,7 +59,7 @@ def test_polygon_inside_outside_and_concave(app_ctx):
 
 
 def test_ward_alert_matches_its_ward_only(app_ctx):
-    from portal.common.gazetteer.geography import WARDS
+    from portal.common.gazetteer.geography import DEMO_WARD_BOXES as WARDS
 
     alert = make_alert(services.ward_area("Castle"))
     castle = make_application(WARDS["Castle"].centre, notify=False)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import random
 
-from portal.common.gazetteer.geography import WARDS
+from portal.common.gazetteer.geography import DEMO_WARD_BOXES
 from portal.common.models import Address
 from portal.extensions import db
 
@@ -51,7 +51,7 @@ def demo_addresses() -> list[dict[str, object]]:
     names = iter(STREET_NAMES)
     rows: list[dict[str, object]] = []
     uprn = 100090000000
-    for district, (ward, box) in enumerate(WARDS.items(), start=1):
+    for district, (ward, box) in enumerate(DEMO_WARD_BOXES.items(), start=1):
         for street_index in range(STREETS_PER_WARD):
             street = next(names)
             lat0 = rng.uniform(box.south + 0.004, box.north - 0.008)

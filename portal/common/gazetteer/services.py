@@ -80,11 +80,18 @@ def address_count() -> int:
 class ImportReport:
     created: int = 0
     updated: int = 0
+    unchanged: int = 0
     errors: list[str] = field(default_factory=list)
 
 
 def import_addresses_csv(text: str) -> ImportReport:
-    """Create or update addresses from CSV with the columns in CSV_COLUMNS; bad rows by line."""
+    """Create or update addresses from CSV with the columns in CSV_COLUMNS; bad rows by line.
+
+    A blank ward is filled from the imported ward boundaries; a row identical to the stored
+    address counts as unchanged.
+    """
+    from portal.common.gazetteer.geography import ward_at
+
     report = ImportReport()
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or []) and c != "line2"]
@@ -98,8 +105,12 @@ def import_addresses_csv(text: str) -> ImportReport:
         except ValueError as exc:
             report.errors.append(f"line {line}: {exc}")
             continue
+        if not values["ward"]:
+            values["ward"] = ward_at(values["latitude"], values["longitude"]) or ""
         existing = db.session.get(Address, values["uprn"])
-        if existing:
+        if existing and all(getattr(existing, k) == v for k, v in values.items()):
+            report.unchanged += 1
+        elif existing:
             for key, value in values.items():
                 setattr(existing, key, value)
             report.updated += 1
