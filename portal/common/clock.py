@@ -55,6 +55,30 @@ def uk_date(moment: datetime) -> date:
     return to_uk(moment).date()
 
 
+def govuk_date(value: date | datetime | None) -> str:
+    """A date the GOV.UK way ("1 December 2026"); a stored datetime is read in UK time."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = uk_date(value)
+    return f"{value.day} {value:%B %Y}"
+
+
+def govuk_time(moment: datetime) -> str:
+    """A stored datetime's UK time the GOV.UK way: "9:30am", "12pm" (midday), "12am" (midnight)."""
+    local = to_uk(moment)
+    hour = local.hour % 12 or 12
+    suffix = "am" if local.hour < 12 else "pm"
+    return f"{hour}{suffix}" if local.minute == 0 else f"{hour}:{local.minute:02d}{suffix}"
+
+
+def govuk_datetime(moment: datetime | None) -> str:
+    """A stored datetime as people read it: "1 December 2026 at 9:30am", in UK time."""
+    if moment is None:
+        return ""
+    return f"{govuk_date(moment)} at {govuk_time(moment)}"
+
+
 def uk_day_start(day: date) -> datetime:
     """The instant (aware, in UTC) at which the UK calendar date `day` begins."""
     return datetime.combine(day, time.min, tzinfo=UK).astimezone(UTC)

@@ -566,7 +566,7 @@ def publish(form_id: int):
     try:
         version = services.publish(form)
     except ValueError as exc:
-        flash(str(exc), "success")
+        flash(str(exc), "error")
         return redirect(url_for(".overview", form_id=form.id), 303)
     db.session.commit()
     flash(f"Version {version.number} is live.", "success")
@@ -625,7 +625,7 @@ def metrics(form_id: int):
 def publish_summary(form_id: int):
     form = _form(form_id)
     if not form.is_consultation or not form.closes_on or form.closes_on >= uk_today():
-        flash("You can publish results once the consultation has closed.", "success")
+        flash("You can publish results once the consultation has closed.", "error")
     else:
         services.publish_summary(form, (request.form.get("summary") or "").strip())
         db.session.commit()
