@@ -675,3 +675,11 @@ def service_catalogue() -> dict[int, tuple[str, str]]:
         select(Service.lgsl, Service.name, Service.department).where(Service.lgsl.is_not(None))
     ).all()
     return {lgsl: (name, department or "Other") for lgsl, name, department in rows}
+
+
+def body_after_summary(body: str, summary: str) -> str:
+    """The page body without a first paragraph that repeats the summary shown above it."""
+    first, _, rest = body.strip().partition("\n\n")
+    if summary and first.strip() == summary.strip():
+        return rest
+    return body

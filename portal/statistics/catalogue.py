@@ -58,9 +58,10 @@ INTERACTIONS: dict[int, str] = {
     9: "Regulation",
 }
 
+# Channels named as people know them: only the web and a kiosk used alone are self-service.
 CHANNEL_LABELS: dict[str, str] = {
-    "web": "Web",
-    "kiosk": "Library kiosk",
+    "web": "Online self-service (website)",
+    "kiosk": "Online self-service (library kiosk)",
     "kiosk_assisted": "Library kiosk with staff help",
     "phone": "Phone",
     "face_to_face": "Face to face",

@@ -11,7 +11,7 @@ from portal.common.clock import govuk_date, govuk_datetime, govuk_time
 from portal.common.delivery import set_portal_delivery, withdraw_portal_deliveries
 from portal.extensions import db
 from tests.helpers.auth import client_for, make_user
-from tests.helpers.pages import check_email_text, check_html, visible_text_problems
+from tests.helpers.pages import check_email_text, check_html, csrf_token, visible_text_problems
 from tests.online_forms.test_builder import build_form, post
 
 MESSAGES = '{% from "components/messages.html" import flash_messages %}{{ flash_messages() }}'
@@ -129,3 +129,68 @@ def test_a_payment_receipt_reads_in_uk_time(app):
         text = receipt_text(payment)
     check_email_text(text)
     assert "Date: 1 July 2026 at 9:30am" in text
+
+
+def test_the_summary_is_shown_once_and_no_bin_day_finder_is_promised(demo_app):
+    soup = check_html(demo_app.test_client().get("/services/household-waste-collection"))
+    text = soup.get_text(" ", strip=True)
+    summary = soup.select_one(".govuk-body-l").get_text(strip=True)
+    assert text.count(summary) == 1
+    assert "Find your bin collection day" not in text
+    buttons = [a.get_text(" ", strip=True) for a in soup.select("a.govuk-button")]
+    assert "Report a missed bin collection" in buttons
+    assert not any(b.startswith("Apply") for b in buttons)
+
+
+def test_planning_says_when_comments_open_and_who_was_told(app):
+    from datetime import timedelta
+
+    from portal.common.clock import uk_today
+    from tests.planning.conftest import make_application
+
+    with app.app_context():
+        application = make_application(
+            consultation_start=uk_today() + timedelta(days=3),
+            consultation_end=uk_today() + timedelta(days=24),
+        )
+        db.session.commit()
+        slug = application.slug
+    soup = check_html(app.test_client().get(f"/planning/applications/{slug}"))
+    deadline = soup.select_one(".planning-deadline").get_text(" ", strip=True)
+    assert deadline.startswith("You can comment from ")
+    assert "closed" not in deadline
+    officer = client_for(app, make_user(app, roles=("planning",)))
+    url = f"/staff/planning/applications/{slug}"
+    changed = officer.post(
+        f"{url}/status", data={"csrf_token": csrf_token(officer, url), "status": "live"}
+    )
+    assert changed.status_code == 302
+    banner = check_html(officer.get(changed.headers["Location"])).select_one(
+        ".govuk-notification-banner__heading"
+    )
+    assert banner.get_text() == "Status changed to Consultation open; nobody is tracking it"
+
+
+def test_planning_comment_errors_follow_the_order_of_the_fields(app):
+    from portal.common.clock import uk_today
+    from tests.planning.conftest import make_application
+
+    with app.app_context():
+        slug = make_application(consultation_end=uk_today()).slug
+        db.session.commit()
+    resident = client_for(app, make_user(app))
+    url = f"/planning/applications/{slug}"
+    response = resident.post(
+        f"{url}/comments", data={"csrf_token": csrf_token(resident, url), "name": ""}
+    )
+    assert response.status_code == 400
+    soup = check_html(response)
+    assert [a["href"] for a in soup.select(".govuk-error-summary a")] == [
+        "#stance",
+        "#name",
+        "#address",
+        "#text",
+    ]
+    fields = [f["name"] for f in soup.select(f"form[action='{url}/comments'] [name]")]
+    order = [n for n in dict.fromkeys(fields) if n in ("stance", "name", "address", "text")]
+    assert order == ["stance", "name", "address", "text"]
