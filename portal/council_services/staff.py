@@ -250,6 +250,9 @@ def preview(service_id: int):
     return render_service(_service_for_edit(service_id), preview=True)
 
 
+VERSION_ACTIONS = {"interactions": "interactions changed", "notice": "service update changed"}
+
+
 @bp.get("/<int:service_id>/history")
 @staff_required
 def history(service_id: int):
@@ -259,7 +262,13 @@ def history(service_id: int):
         .where(ServiceVersion.service_id == service.id)
         .order_by(ServiceVersion.changed_at.desc(), ServiceVersion.id.desc())
     ).all()
-    return render_page("council_services/staff/history.html", service=service, versions=versions)
+    return render_page(
+        "council_services/staff/history.html",
+        service=service,
+        versions=versions,
+        version_rows=svc.version_rows,
+        actions=VERSION_ACTIONS,
+    )
 
 
 # ---------------------------------------------------------------- interactions

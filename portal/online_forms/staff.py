@@ -379,7 +379,8 @@ def _question_values(question: dict | None) -> dict:
         "hint": question.get("hint", ""),
         "name": question.get("name", ""),
         "optional": "yes" if question.get("optional") else "",
-        "options": "\n".join(o["label"] for o in question.get("options", [])),
+        # A yes/no question keeps only branching rules in its options (no labels to edit).
+        "options": "\n".join(o["label"] for o in question.get("options", []) if "label" in o),
         "max_length": str(question.get("max_length") or ""),
         "file_types": question.get("file_types") or ["jpg", "png", "pdf"],
         "max_size_mb": str(question.get("max_size_mb") or 5),
@@ -617,6 +618,9 @@ def metrics(form_id: int):
         m=services.metrics(form),
         counts=services.consultation_counts(form) if form.is_consultation else [],
         today=uk_today(),
+        # the CSV is for officers of the receiving office: nobody else is shown a link to it
+        can_export=current_user.has_role("officer", "admin")
+        and form.office in services.offices_of(current_user),
     )
 
 

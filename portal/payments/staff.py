@@ -36,6 +36,7 @@ from portal.payments.services import (
     settle_from_gateway,
 )
 from portal.rendering import render_page
+from portal.statistics.catalogue import interaction_label, service_label
 
 bp = Blueprint("payments_staff", __name__, url_prefix="/staff/payments")
 PAGE_SIZE = 50
@@ -116,12 +117,23 @@ def index():
     )
 
 
+def _detail_page(payment: Payment, form: RefundForm) -> str:
+    """The payment page, naming its service and interaction beside their LGSL and LGIL numbers."""
+    return render_page(
+        "payments/staff/detail.html",
+        payment=payment,
+        form=form,
+        service_name=service_label(payment.lgsl),
+        interaction_name=interaction_label(payment.lgil),
+    )
+
+
 @bp.get("/<reference>")
 def detail(reference: str):
     """A payment's details and timeline, with the refund form."""
     payment = _payment_or_404(reference)
     form = RefundForm(request_key=uuid.uuid4().hex)
-    return render_page("payments/staff/detail.html", payment=payment, form=form)
+    return _detail_page(payment, form)
 
 
 @bp.post("/<reference>/refund")
@@ -156,7 +168,7 @@ def refund(reference: str):
                 return redirect(url_for("payments_staff.detail", reference=reference), code=303)
             form.amount.errors = [str(exc)]
         payment = _payment_or_404(reference)
-    return render_page("payments/staff/detail.html", payment=payment, form=form), 400
+    return _detail_page(payment, form), 400
 
 
 @bp.post("/<reference>/check")

@@ -77,6 +77,7 @@ def test_editor_creates_edits_publishes_and_history_shows_who(app) -> None:
     text = soup.get_text(" ", strip=True)
     assert "published by eve@example.com" in text
     assert "edited by eve@example.com" in text and "Garden waste collection" in text
+    assert "GOV.UK (https://www.gov.uk/)" in text  # stored links read as words, not a dict
     with app.app_context():
         actions = [v.action for v in db.session.scalars(select(ServiceVersion))]
         assert actions == ["created", "edited", "published"]
@@ -200,6 +201,11 @@ def test_interactions_bad_input_and_save(app) -> None:
         assert not rows[4].applicable
         versions = db.session.scalars(select(ServiceVersion)).all()
         assert versions[-1].action == "interactions" and "interactions" in versions[-1].changes
+    history = get_page(client, "council_services_staff.history", service_id=service_id)
+    assert (
+        "Collecting revenue: applies, e-enabled (Web, Phone (officer works on live records)),"
+        " since 1 April 2025" in history.get_text(" ", strip=True)
+    )
     # removing a type deletes its row
     assert client.post(url, data=interaction_form(csrf_token=token)).status_code == 302
     with app.app_context():

@@ -29,7 +29,7 @@ TEXT_DEFECTS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"[{\[]\s*['\"]"), "a Python dict or list"),
     (re.compile(r"\b(?:True|False)\b"), "a Python boolean"),
 ]
-_ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b(?![ T]\d)")
+_ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}(?: \d{2}:\d{2})?\b")
 LG_CODE = re.compile(r"\bLG[SI]L\s*(?:code\s*)?\d+", re.IGNORECASE)
 # Words that do not name a service: beside an LGSL/LGIL code there must be a real name.
 _NOT_A_NAME = {
