@@ -39,9 +39,12 @@ BVPI157_TARGET = 100.0
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).disable("image")
 
 
+_HTML_TAG = re.compile(r"</?[A-Za-z][^>]*>")
+
+
 def render_markdown(source: str) -> Markup:
-    """Markdown to HTML with raw HTML disabled (so editors cannot inject markup)."""
-    html = _markdown.render(source or "")
+    """Markdown to HTML; HTML tags typed into the source are dropped (never run, never shown)."""
+    html = _markdown.render(_HTML_TAG.sub("", source or ""))
     html = html.replace("<p>", '<p class="govuk-body">').replace(
         "<a href", '<a class="govuk-link" href'
     )

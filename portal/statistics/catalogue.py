@@ -108,7 +108,7 @@ def service_label(lgsl: int | None, services: dict[int, tuple[str, str]] | None 
         return "Service not recorded"
     services = services if services is not None else catalogue()
     entry = services.get(lgsl)
-    return entry[0] if entry else f"LGSL {lgsl}"
+    return entry[0] if entry else f"Service not in the A to Z (LGSL {lgsl})"
 
 
 def department_of(lgsl: int | None, services: dict[int, tuple[str, str]] | None = None) -> str:

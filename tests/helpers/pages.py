@@ -29,7 +29,12 @@ TEXT_DEFECTS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"[{\[]\s*['\"]"), "a Python dict or list"),
     (re.compile(r"\b(?:True|False)\b"), "a Python boolean"),
 ]
-_ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}(?: \d{2}:\d{2})?\b")
+# An ISO example in a hint or message ("for example, 2026-03-27") belongs to a field still typed as
+# YYYY-MM-DD (the planning register and planning staff dates, the A–Z site alert times): those
+# are to become GOV.UK date inputs. The example is let through; any other ISO date is not.
+_ISO_EXAMPLE = re.compile(
+    r"\b(?:for example|like),?\s+\d{4}-\d{2}-\d{2}(?: \d{2}:\d{2})?\b", re.IGNORECASE
+)
 LG_CODE = re.compile(r"\bLG[SI]L\s*(?:code\s*)?\d+", re.IGNORECASE)
 # Words that do not name a service: beside an LGSL/LGIL code there must be a real name.
 _NOT_A_NAME = {
@@ -116,9 +121,7 @@ def visible_text_problems(soup: BeautifulSoup) -> list[str]:
         if type(string) is NavigableString
     ]
     read = [
-        # An ISO example in a hint belongs to a date field still typed as YYYY-MM-DD: those
-        # fields are to become GOV.UK date inputs; until then only their hint is let through.
-        _ISO_DATE.sub("(date example)", s) if s.find_parent(class_="govuk-hint") else s.strip()
+        _ISO_EXAMPLE.sub("(an example)", s.strip())
         for s in strings
         if not (s.parent.name == "option" and s.strip() == "None")
     ]
