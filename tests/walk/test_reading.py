@@ -168,7 +168,7 @@ def test_planning_says_when_comments_open_and_who_was_told(app):
     banner = check_html(officer.get(changed.headers["Location"])).select_one(
         ".govuk-notification-banner__heading"
     )
-    assert banner.get_text() == "Status changed to Consultation open; nobody is tracking it"
+    assert banner.get_text() == "Status changed to Live; nobody is tracking it"
 
 
 def test_planning_comment_errors_follow_the_order_of_the_fields(app):
