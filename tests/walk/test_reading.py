@@ -194,3 +194,16 @@ def test_planning_comment_errors_follow_the_order_of_the_fields(app):
     fields = [f["name"] for f in soup.select(f"form[action='{url}/comments'] [name]")]
     order = [n for n in dict.fromkeys(fields) if n in ("stance", "name", "address", "text")]
     assert order == ["stance", "name", "address", "text"]
+
+
+def test_take_up_names_channels_truthfully(demo_app):
+    soup = check_html(demo_app.test_client().get("/performance/take-up"))
+    summary = soup.select_one(".portal-take-up-summary")
+    text = summary.get_text(" ", strip=True)
+    # email and a kiosk with staff help are digital, but neither is "online" self-service
+    assert "were done online" not in text
+    assert "assisted digital (a library kiosk with staff help)" in text
+    channels = [th.get_text(strip=True) for th in summary.select("tbody th")]
+    assert "Online self-service (website)" in channels
+    assert "Library kiosk with staff help" in channels
+    assert "Web" not in channels
