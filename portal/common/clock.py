@@ -55,10 +55,15 @@ def uk_date(moment: datetime) -> date:
     return to_uk(moment).date()
 
 
-def govuk_date(value: date | datetime | None) -> str:
-    """A date the GOV.UK way ("1 December 2026"); a stored datetime is read in UK time."""
+def govuk_date(value: date | datetime | str | None) -> str:
+    """A date the GOV.UK way ("1 December 2026"); a stored datetime is read in UK time.
+
+    Text is already words (a "My council" row may give "1 May") and is shown as it is.
+    """
     if value is None:
         return ""
+    if isinstance(value, str):
+        return value
     if isinstance(value, datetime):
         value = uk_date(value)
     return f"{value.day} {value:%B %Y}"
