@@ -13,7 +13,7 @@ FLASK := $(BIN)/flask --app portal
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint serve migrate worker installed install install-dev chromium css clean
+.PHONY: run test lint serve migrate worker installed install install-dev chromium vnu css clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,7 +37,7 @@ run: install
 	PORT=$(PORT) PORTAL_BASE_URL=$(RUN_BASE_URL) $(FLASK) serve --host 127.0.0.1 --port $(PORT)
 
 ## test: lint and run the whole suite (installs Debian's chromium for the browser tests)
-test: install-dev chromium
+test: install-dev chromium vnu
 	$(BIN)/ruff check portal tests benchmarks
 	$(BIN)/ruff format --check portal tests benchmarks
 	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
@@ -58,6 +58,17 @@ chromium:
 		echo "The browser tests need Debian's chromium at /usr/bin/chromium."; \
 		echo "Installing it needs root: run 'sudo apt-get install chromium', then 'make test' again."; \
 		exit 1; \
+	fi
+
+## vnu: the W3C Nu HTML Checker the link walk runs on every page (needs Node.js, npm and Java 11+)
+VNU_VERSION := 26.9.27
+VNU_JAR := .cache/vnu/node_modules/vnu-jar/build/dist/vnu.jar
+vnu: $(VNU_JAR)
+$(VNU_JAR):
+	@if command -v npm >/dev/null && command -v java >/dev/null; then \
+		npm install --no-save --silent --prefix .cache/vnu vnu-jar@$(VNU_VERSION); \
+	else \
+		echo "The link walk's HTML check needs npm and Java: it will be skipped without them."; \
 	fi
 
 # The production targets use the installed .venv and never install (no network at boot).

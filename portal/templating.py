@@ -151,6 +151,9 @@ def init_app(app: Flask) -> None:
     # strftime), `value|uk_date` the UK calendar date it fell on.
     app.jinja_env.filters["uk_time"] = clock.to_uk
     app.jinja_env.filters["uk_date"] = clock.uk_date
+    app.jinja_env.filters["govuk_date"] = clock.govuk_date
+    app.jinja_env.filters["govuk_time"] = clock.govuk_time
+    app.jinja_env.filters["govuk_datetime"] = clock.govuk_datetime
     app.jinja_env.globals.update(
         council=council,
         asset_url=asset_url,

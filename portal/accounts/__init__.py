@@ -29,7 +29,7 @@ def register(app: Flask) -> None:
     from portal.accounts.demo import load_demo_accounts
     from portal.accounts.sessions import REMEMBER_TIMEOUT, current_session, time_left
     from portal.accounts.views import bp
-    from portal.common.clock import govuk_time
+    from portal.common.clock import govuk_time_on_day
     from portal.demo import register_demo_loader
     from portal.staff import register as register_staff
 
@@ -57,7 +57,7 @@ def register(app: Flask) -> None:
                 "warning_seconds": settings.session_warning_seconds,
                 "idle_text": duration_text(settings.session_idle_seconds),
                 "absolute_text": duration_text(settings.session_absolute_seconds),
-                "ends_at": govuk_time(row.expires_at),
+                "ends_at": govuk_time_on_day(row.expires_at),
                 "extend_url": url_for("accounts.stay_signed_in"),
             }
         }

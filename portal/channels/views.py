@@ -20,7 +20,6 @@ from flask import (
 )
 from flask_login import current_user
 from sqlalchemy import select
-from werkzeug.routing import BuildError
 
 from portal.accounts.authz import role_required
 from portal.accounts.models import User
@@ -30,6 +29,7 @@ from portal.channels import services
 from portal.channels.models import ContactRecord, KioskDevice, KioskSession
 from portal.common import submissions
 from portal.common.audit import record_audit
+from portal.common.delivery import TopTask, top_task_links
 from portal.common.models import utcnow
 from portal.common.redirects import safe_next
 from portal.extensions import db, limiter
@@ -38,14 +38,11 @@ from portal.statistics.catalogue import catalogue, channel_label, service_label
 
 bp = Blueprint("channels", __name__)
 
-KIOSK_TASKS = [
-    ("Pay your council tax", "payments.pay_start", {}),
-    (
-        "Report a missed bin collection",
-        "online_forms.start",
-        {"slug": "report-a-missed-bin-collection"},
-    ),
-    ("Report a housing repair", "repairs.start", {}),
+# The kiosk's tasks: services (LGSL, LGIL) link through the register, like the home page's.
+KIOSK_TASKS: list[TopTask] = [
+    ("Pay your council tax", (57, 2), {}),
+    ("Report a missed bin collection", (524, 0), {}),
+    ("Report a housing repair", (141, 0), {}),
     ("Find a planning application", "planning.register", {}),
     ("Find a council service", "council_services.index", {}),
     ("Find your ward", "gazetteer.your_area", {}),
@@ -79,12 +76,7 @@ def _safe_next(default: str) -> str:
 @bp.get("/kiosk")
 def kiosk_start():
     """The kiosk's start page (on any other device: what a kiosk is and how to enrol one)."""
-    tasks = []
-    for label, endpoint, args in KIOSK_TASKS:
-        try:
-            tasks.append((label, url_for(endpoint, **args)))
-        except BuildError:
-            continue
+    tasks = top_task_links(KIOSK_TASKS)
     ended = request.args.get("ended")
     response = make_response(
         render_page(

@@ -55,18 +55,40 @@ def uk_date(moment: datetime) -> date:
     return to_uk(moment).date()
 
 
+def govuk_date(value: date | datetime | str | None) -> str:
+    """A date the GOV.UK way ("1 December 2026"); a stored datetime is read in UK time.
+
+    Text is already words (a "My council" row may give "1 May") and is shown as it is.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, datetime):
+        value = uk_date(value)
+    return f"{value.day} {value:%B %Y}"
+
+
 def govuk_time(moment: datetime) -> str:
-    """A stored datetime as people read it, in UK time: "9:30am on 1 December 2026"."""
+    """A stored datetime's UK time the GOV.UK way: "9:30am", "2pm", "midday", "midnight"."""
     local = to_uk(moment)
+    if local.minute == 0 and local.hour in (0, 12):
+        return "midnight" if local.hour == 0 else "midday"
     hour = local.hour % 12 or 12
-    clock_time = (
-        f"{hour}{local.strftime(':%M') if local.minute else ''}{'am' if local.hour < 12 else 'pm'}"
-    )
-    if local.hour == 12 and local.minute == 0:
-        clock_time = "midday"
-    elif local.hour == 0 and local.minute == 0:
-        clock_time = "midnight"
-    return f"{clock_time} on {local.day} {local.strftime('%B %Y')}"
+    suffix = "am" if local.hour < 12 else "pm"
+    return f"{hour}{suffix}" if local.minute == 0 else f"{hour}:{local.minute:02d}{suffix}"
+
+
+def govuk_datetime(moment: datetime | None) -> str:
+    """A stored datetime as people read it: "1 December 2026 at 9:30am", in UK time."""
+    if moment is None:
+        return ""
+    return f"{govuk_date(moment)} at {govuk_time(moment)}"
+
+
+def govuk_time_on_day(moment: datetime) -> str:
+    """A moment later today or soon, time first: "9:30am on 1 December 2026", in UK time."""
+    return f"{govuk_time(moment)} on {govuk_date(moment)}"
 
 
 def uk_day_start(day: date) -> datetime:

@@ -6,11 +6,18 @@ is installed) and again with live=False when it is withdrawn, in the same transa
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
+from flask import url_for
 from sqlalchemy import select
+from werkzeug.routing import BuildError
 
 from portal.common.models import PortalDelivery, utcnow
 from portal.common.urls import path_of
 from portal.extensions import db
+
+# A top task: (label, (LGSL, LGIL) of a service interaction or a fixed page's endpoint, arguments).
+TopTask = tuple[str, tuple[int, int] | str, dict]
 
 
 def set_portal_delivery(
@@ -63,3 +70,40 @@ def live_deliveries(lgsl: int) -> list[PortalDelivery]:
             .order_by(PortalDelivery.lgil)
         )
     )
+
+
+def delivery_path(lgsl: int, lgil: int) -> str | None:
+    """The portal's own page for a live interaction (a path on this site), or None if none is live.
+
+    Links to the portal's services (the home page's and the kiosk's top tasks) come from here, so
+    they follow the register: a form renamed, withdrawn or not installed never leaves a dead link.
+    """
+    row = db.session.scalar(
+        select(PortalDelivery)
+        .where(PortalDelivery.lgsl == lgsl, PortalDelivery.lgil == lgil, PortalDelivery.live)
+        .order_by(PortalDelivery.id)
+        .limit(1)
+    )
+    if row is None:
+        return None
+    parts = urlsplit(row.url)
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
+def top_task_links(tasks: list[TopTask]) -> list[tuple[str, str]]:
+    """(label, href) of each task that can be done here now; services link through the register.
+
+    A service whose interaction is not live, or a page whose slice is not installed, is left out.
+    """
+    links = []
+    for label, target, args in tasks:
+        if isinstance(target, tuple):
+            href = delivery_path(*target)
+        else:
+            try:
+                href = url_for(target, **args)
+            except BuildError:
+                href = None
+        if href is not None:
+            links.append((label, href))
+    return links

@@ -116,7 +116,6 @@ def demo_services() -> list[DemoService]:
 
 def _body(item: DemoService, department: str, phone: str) -> str:
     return (
-        f"{item.summary}\n\n"
         f"## What you need\n\n"
         f"* your name, address and contact details\n"
         f"* any reference number we have given you\n\n"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Any
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
@@ -129,6 +130,12 @@ class ServiceForm(FlaskForm):
             parse_links(field.data or "")
         except ValueError as exc:
             raise ValidationError(str(exc)) from None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # GOV.UK forms validate on the server; a `required` attribute on the date input's <div>
+        # is not valid HTML.
+        self.review_due.flags.required = False
 
 
 class NoticeForm(FlaskForm):

@@ -17,10 +17,11 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 from sqlalchemy import and_, case, exists, func, or_, select, text
 
-from portal.common.clock import uk_today
+from portal.common.clock import govuk_date, uk_today
 from portal.common.models import PortalDelivery, utcnow
 from portal.common.urls import absolute_url, external_url
 from portal.council_services.models import (
+    CHANNELS,
     LGIL_TYPES,
     PORTAL_CHANNELS,
     Bvpi157Snapshot,
@@ -39,9 +40,12 @@ BVPI157_TARGET = 100.0
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).disable("image")
 
 
+_HTML_TAG = re.compile(r"</?[A-Za-z][^>]*>")
+
+
 def render_markdown(source: str) -> Markup:
-    """Markdown to HTML with raw HTML disabled (so editors cannot inject markup)."""
-    html = _markdown.render(source or "")
+    """Markdown to HTML; HTML tags typed into the source are dropped (never run, never shown)."""
+    html = _markdown.render(_HTML_TAG.sub("", source or ""))
     html = html.replace("<p>", '<p class="govuk-body">').replace(
         "<a href", '<a class="govuk-link" href'
     )
@@ -432,6 +436,9 @@ VERSIONED_FIELDS = (
 )  # fmt: skip
 
 
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, date | datetime):
         return value.isoformat()
@@ -454,6 +461,55 @@ def service_state(service: Service) -> dict[str, Any]:
         for i in service.interactions
     }
     return state
+
+
+def _read_value(value: Any) -> str:
+    """One stored value of a version as people read it: dates, yes/no, lists, links."""
+    if value is None or value == "" or value == []:
+        return "–"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, str) and _ISO_DAY.fullmatch(value):
+        return govuk_date(date.fromisoformat(value))
+    if isinstance(value, list):
+        return ", ".join(
+            f"{v.get('text', '')} ({v.get('url', '')})" if isinstance(v, dict) else _read_value(v)
+            for v in value
+        )
+    if isinstance(value, dict):
+        return "; ".join(f"{k.replace('_', ' ')}: {_read_value(v)}" for k, v in value.items())
+    return str(value)
+
+
+def _read_interactions(value: dict[str, Any] | None) -> str:
+    """The register rows of a version, one sentence per interaction type."""
+    if not value:
+        return "None recorded"
+    lines = []
+    for lgil, row in sorted(value.items(), key=lambda item: int(item[0])):
+        words = ["applies" if row.get("applicable") else "does not apply"]
+        if not row.get("permissible", True):
+            words.append(f"cannot legally be done electronically ({row.get('exclusion_reason')})")
+        elif row.get("e_enabled"):
+            channels = ", ".join(CHANNELS.get(c, c) for c in row.get("channels") or [])
+            words.append(f"e-enabled ({channels})" if channels else "e-enabled")
+            if row.get("enabled_since"):
+                words.append(f"since {_read_value(row['enabled_since'])}")
+        elif row.get("target_date"):
+            words.append(f"target {_read_value(row['target_date'])}")
+        if row.get("evidence_url"):
+            words.append(f"evidence {row['evidence_url']}")
+        lines.append(f"{LGIL_TYPES.get(int(lgil), 'Interaction')}: {', '.join(words)}")
+    return ". ".join(lines) + "."
+
+
+def version_rows(version: ServiceVersion) -> list[tuple[str, str, str]]:
+    """(field, before, after) of one version, in words: no stored dicts, lists or ISO dates."""
+    rows = []
+    for name, (before, after) in sorted((version.changes or {}).items()):
+        read = _read_interactions if name == "interactions" else _read_value
+        rows.append((name.replace("_", " ").capitalize(), read(before), read(after)))
+    return rows
 
 
 def record_version(
@@ -683,3 +739,11 @@ def service_catalogue() -> dict[int, tuple[str, str]]:
         select(Service.lgsl, Service.name, Service.department).where(Service.lgsl.is_not(None))
     ).all()
     return {lgsl: (name, department or "Other") for lgsl, name, department in rows}
+
+
+def body_after_summary(body: str, summary: str) -> str:
+    """The page body without a first paragraph that repeats the summary shown above it."""
+    first, _, rest = body.strip().partition("\n\n")
+    if summary and first.strip() == summary.strip():
+        return rest
+    return body

@@ -12,6 +12,7 @@ from portal.accounts.authz import role_required, staff_required
 from portal.accounts.models import User, UserRole
 from portal.common.audit import record_audit
 from portal.common.clock import uk_today
+from portal.common.dates import INVALID, date_parts, parse_parts, parts_of
 from portal.council_services import services as svc
 from portal.council_services.forms import AlertForm, NoticeForm, ServiceForm, parse_links
 from portal.council_services.models import (
@@ -253,6 +254,9 @@ def preview(service_id: int):
     return render_service(_service_for_edit(service_id), preview=True)
 
 
+VERSION_ACTIONS = {"interactions": "interactions changed", "notice": "service update changed"}
+
+
 @bp.get("/<int:service_id>/history")
 @staff_required
 def history(service_id: int):
@@ -262,20 +266,16 @@ def history(service_id: int):
         .where(ServiceVersion.service_id == service.id)
         .order_by(ServiceVersion.changed_at.desc(), ServiceVersion.id.desc())
     ).all()
-    return render_page("council_services/staff/history.html", service=service, versions=versions)
+    return render_page(
+        "council_services/staff/history.html",
+        service=service,
+        versions=versions,
+        version_rows=svc.version_rows,
+        actions=VERSION_ACTIONS,
+    )
 
 
 # ---------------------------------------------------------------- interactions
-
-
-def _parse_date(value: str) -> date | None | str:
-    value = (value or "").strip()
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        return "invalid"
 
 
 def _read_interactions(form) -> tuple[dict[int, dict], list[tuple[str, str]]]:  # noqa: ANN001
@@ -294,8 +294,8 @@ def _read_interactions(form) -> tuple[dict[int, dict], list[tuple[str, str]]]:  
             "reason": (form.get(f"{p}-reason") or "").strip()[:1000],
             "e_enabled": form.get(f"{p}-enabled", "no") == "yes",
             "channels": [c for c in form.getlist(f"{p}-channels") if c in CHANNELS],
-            "since_raw": (form.get(f"{p}-since") or "").strip(),
-            "target_raw": (form.get(f"{p}-target") or "").strip(),
+            "since_parts": date_parts(form, f"{p}-since"),
+            "target_parts": date_parts(form, f"{p}-target"),
             "evidence": (form.get(f"{p}-evidence") or "").strip()[:500],
             "errors": {},
         }
@@ -305,12 +305,12 @@ def _read_interactions(form) -> tuple[dict[int, dict], list[tuple[str, str]]]:  
         name = label.lower()
         if not row["permissible"] and not row["reason"]:
             row["errors"]["reason"] = f"Enter why {name} cannot legally be done electronically"
-        since = _parse_date(row["since_raw"])
-        target = _parse_date(row["target_raw"])
-        if since == "invalid":
-            row["errors"]["since"] = f"Enter the e-enabled since date for {name} like 2025-04-01"
-        if target == "invalid":
-            row["errors"]["target"] = f"Enter the target date for {name} like 2027-03-31"
+        since = parse_parts(row["since_parts"])
+        target = parse_parts(row["target_parts"])
+        if since == INVALID:
+            row["errors"]["since"] = f"The e-enabled since date for {name} must be a real date"
+        if target == INVALID:
+            row["errors"]["target"] = f"The target date for {name} must be a real date"
         if row["permissible"] and row["e_enabled"] and not row["channels"]:
             row["errors"]["channels"] = (
                 f"Select the channels that complete {name} electronically from end to end"
@@ -331,7 +331,8 @@ def _read_interactions(form) -> tuple[dict[int, dict], list[tuple[str, str]]]:  
         row["since"] = since if isinstance(since, date) else None
         row["target"] = target if isinstance(target, date) else None
         for key, message in row["errors"].items():
-            errors.append((f"#{p}-{key}", message))
+            anchor = f"#{p}-{key}-day" if key in ("since", "target") else f"#{p}-{key}"
+            errors.append((anchor, message))
     return rows, errors
 
 
@@ -346,8 +347,8 @@ def _rows_from_service(service: Service) -> dict[int, dict]:
             "reason": "" if i is None else i.exclusion_reason,
             "e_enabled": False if i is None else i.e_enabled,
             "channels": [] if i is None else list(i.channels or []),
-            "since_raw": i.enabled_since.isoformat() if i and i.enabled_since else "",
-            "target_raw": i.target_date.isoformat() if i and i.target_date else "",
+            "since_parts": parts_of(i.enabled_since if i else None),
+            "target_parts": parts_of(i.target_date if i else None),
             "evidence": "" if i is None else i.evidence_url,
             "errors": {},
         }

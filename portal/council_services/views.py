@@ -135,7 +135,7 @@ def render_service(item: Service, preview: bool) -> str:
     return render_page(
         "council_services/service.html",
         service=item,
-        body=svc.render_markdown(item.body),
+        body=svc.render_markdown(svc.body_after_summary(item.body, item.summary)),
         online=online,
         effective=effective,
         verbs=LGIL_VERBS,

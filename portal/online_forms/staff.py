@@ -381,7 +381,8 @@ def _question_values(question: dict | None) -> dict:
         "hint": question.get("hint", ""),
         "name": question.get("name", ""),
         "optional": "yes" if question.get("optional") else "",
-        "options": "\n".join(o["label"] for o in question.get("options", [])),
+        # A yes/no question keeps only branching rules in its options (no labels to edit).
+        "options": "\n".join(o["label"] for o in question.get("options", []) if "label" in o),
         "max_length": str(question.get("max_length") or ""),
         "file_types": question.get("file_types") or ["jpg", "png", "pdf"],
         "max_size_mb": str(question.get("max_size_mb") or 5),
@@ -586,7 +587,7 @@ def publish(form_id: int):
     try:
         version = services.publish(form)
     except ValueError as exc:
-        flash(str(exc), "success")
+        flash(str(exc), "error")
         return redirect(url_for(".overview", form_id=form.id), 303)
     db.session.commit()
     flash(f"Version {version.number} is live.", "success")
@@ -637,6 +638,9 @@ def metrics(form_id: int):
         m=services.metrics(form),
         counts=services.consultation_counts(form) if form.is_consultation else [],
         today=uk_today(),
+        # the CSV is for officers of the receiving office: nobody else is shown a link to it
+        can_export=current_user.has_role("officer", "admin")
+        and form.office in services.offices_of(current_user),
     )
 
 
@@ -645,7 +649,7 @@ def metrics(form_id: int):
 def publish_summary(form_id: int):
     form = _form(form_id)
     if not form.is_consultation or not form.closes_on or form.closes_on >= uk_today():
-        flash("You can publish results once the consultation has closed.", "success")
+        flash("You can publish results once the consultation has closed.", "error")
     else:
         services.publish_summary(form, (request.form.get("summary") or "").strip())
         db.session.commit()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSelect, GovTextArea, GovTextInput
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
@@ -61,6 +63,11 @@ class PhonePaymentForm(BillForm):
         ],
         widget=GovTextInput(),
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Checked on the server; a required <select> must start with an empty option in HTML.
+        self.bill_type.flags.required = False
 
 
 class RefundForm(FlaskForm):

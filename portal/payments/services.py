@@ -27,6 +27,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.common.audit import record_audit
+from portal.common.clock import govuk_datetime
 from portal.common.models import utcnow
 from portal.common.outbox import queue_email
 from portal.common.references import new_reference
@@ -368,7 +369,7 @@ def receipt_text(payment: Payment) -> str:
         f"Payment reference: {payment.reference}\n"
         f"For: {payment.description}\n"
         f"Amount: {format_pence(payment.amount_pence)}\n"
-        f"Date: {payment.completed_at:%d %B %Y %H:%M} UTC\n"
+        f"Date: {govuk_datetime(payment.completed_at)}\n"
         f"{payment.card_summary or ''}\n\n"
         "Keep this email as your receipt. Quote the payment reference if you contact us.\n"
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from flask_login import current_user
@@ -13,6 +13,8 @@ from sqlalchemy import func, or_, select
 
 from portal.accounts.authz import role_required
 from portal.common.audit import record_audit
+from portal.common.clock import uk_day_start, uk_today
+from portal.common.dates import INVALID, date_parts, parse_parts, parts_of
 from portal.extensions import db
 from portal.payments import billing, gateways
 from portal.payments.bills import BILL_TYPES
@@ -35,6 +37,7 @@ from portal.payments.services import (
     settle_from_gateway,
 )
 from portal.rendering import is_htmx_request, render_page
+from portal.statistics.catalogue import interaction_label, service_label
 
 bp = Blueprint("payments_staff", __name__, url_prefix="/staff/payments")
 PAGE_SIZE = 50
@@ -126,12 +129,23 @@ def index():
     )
 
 
+def _detail_page(payment: Payment, form: RefundForm) -> str:
+    """The payment page, naming its service and interaction beside their LGSL and LGIL numbers."""
+    return render_page(
+        "payments/staff/detail.html",
+        payment=payment,
+        form=form,
+        service_name=service_label(payment.lgsl),
+        interaction_name=interaction_label(payment.lgil),
+    )
+
+
 @bp.get("/<reference>")
 def detail(reference: str):
     """A payment's details and timeline, with the refund form."""
     payment = _payment_or_404(reference)
     form = RefundForm(request_key=uuid.uuid4().hex)
-    return render_page("payments/staff/detail.html", payment=payment, form=form)
+    return _detail_page(payment, form)
 
 
 @bp.post("/<reference>/refund")
@@ -166,7 +180,7 @@ def refund(reference: str):
                 return redirect(url_for("payments_staff.detail", reference=reference), code=303)
             form.amount.errors = [str(exc)]
         payment = _payment_or_404(reference)
-    return render_page("payments/staff/detail.html", payment=payment, form=form), 400
+    return _detail_page(payment, form), 400
 
 
 @bp.post("/<reference>/check")
@@ -237,11 +251,11 @@ def detail_after_phone(reference: str):
 
 
 def _day_start(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+    return uk_day_start(day)
 
 
 def daily_report(day: date) -> dict:
-    """Totals for one day (UTC): money taken by fund and service, refunds, and payments by state."""
+    """Totals for one UK day (midnight to midnight UK time): money taken by fund and service, refunds, and payments by state."""
     start, end = _day_start(day), _day_start(day) + timedelta(days=1)
     taken = db.session.execute(
         select(Payment.fund, Payment.lgsl, func.count(Payment.id), func.sum(Payment.amount_pence))
@@ -297,24 +311,24 @@ def daily_report(day: date) -> dict:
 
 @bp.get("/report")
 def report():
-    """The daily reconciliation report."""
-    text = request.args.get("date")
-    day = _parse_date(text)
+    """The daily reconciliation report for a UK day (today unless another is asked for)."""
+    parts = date_parts(request.args, "date")
+    chosen = parse_parts(parts)
     page_errors = []
-    if text and day is None:
-        page_errors.append(("#date", "Enter the date like 2026-11-24"))
-    day = day or datetime.now(UTC).date()
+    if chosen == INVALID:
+        page_errors.append(("#date-day", "The date must be a real date, like 24 11 2026"))
+    day = chosen if isinstance(chosen, date) else uk_today()
     return render_page(
         "payments/staff/report.html",
         report=daily_report(day),
         page_errors=page_errors,
-        date_text=text if page_errors else day.isoformat(),
+        date_parts=parts if page_errors else parts_of(day),
     )
 
 
 @bp.get("/report.csv")
 def report_csv():
-    day = _parse_date(request.args.get("date")) or datetime.now(UTC).date()
+    day = _parse_date(request.args.get("date")) or uk_today()
     data = daily_report(day)
     out = io.StringIO()
     writer = csv.writer(out)

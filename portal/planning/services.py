@@ -279,14 +279,25 @@ def change_status(
     return event
 
 
-def notify_trackers(application: PlanningApplication, note: str = "") -> int:
-    trackers = db.session.scalars(
-        select(PlanningTracker).where(
-            PlanningTracker.application_id == application.id,
-            PlanningTracker.confirmed_at.is_not(None),
-            PlanningTracker.unsubscribed_at.is_(None),
+def _active_trackers(application: PlanningApplication) -> list[PlanningTracker]:
+    return list(
+        db.session.scalars(
+            select(PlanningTracker).where(
+                PlanningTracker.application_id == application.id,
+                PlanningTracker.confirmed_at.is_not(None),
+                PlanningTracker.unsubscribed_at.is_(None),
+            )
         )
-    ).all()
+    )
+
+
+def tracker_count(application: PlanningApplication) -> int:
+    """How many people are told of a change to this application (confirmed, subscribed)."""
+    return len(_active_trackers(application))
+
+
+def notify_trackers(application: PlanningApplication, note: str = "") -> int:
+    trackers = _active_trackers(application)
     lines = [
         f"Planning application {application.reference}, {application.site_address}",
         f"is now: {application.status_label}.",

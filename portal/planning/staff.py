@@ -275,10 +275,13 @@ def change_status(slug: str):
         {"status": status, "decision": decision},
     )
     db.session.commit()
-    flash(
-        f"Status changed to {application.status_label}; people tracking it have been emailed",
-        "success",
-    )
+    told = services.tracker_count(application)
+    if told:
+        whom = "1 person tracking it has" if told == 1 else f"{told} people tracking it have"
+        message = f"Status changed to {application.status_label}; {whom} been emailed"
+    else:
+        message = f"Status changed to {application.status_label}; nobody is tracking it"
+    flash(message, "success")
     return redirect(url_for("planning_staff.edit", slug=application.slug))
 
 

@@ -212,6 +212,7 @@ def _application_page(application: PlanningApplication, status: int = 200, **ext
         "application": application,
         "comments": comments,
         "consultation_open": application.consultation_open(uk_today()),
+        "today": uk_today(),
         "human_date": services.human_date,
         "stances": PlanningComment.STANCES,
         "statuses": PlanningApplication.STATUSES,
@@ -280,13 +281,13 @@ def comment(slug: str):
         "stance": request.form.get("stance", ""),
         "text": request.form.get("text", "").strip(),
     }
-    errors: dict[str, str] = {}
+    errors: dict[str, str] = {}  # in the order of the fields on the page
+    if values["stance"] not in PlanningComment.STANCES:
+        errors["stance"] = "Select whether you support, object or are neutral"
     if not values["name"]:
         errors["name"] = "Enter your name"
     if not values["address"]:
         errors["address"] = "Enter your address"
-    if values["stance"] not in PlanningComment.STANCES:
-        errors["stance"] = "Select whether you support, object or are neutral"
     if not values["text"]:
         errors["text"] = "Enter your comment"
     elif len(values["text"]) > 5000:

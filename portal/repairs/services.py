@@ -1016,7 +1016,7 @@ def my_council_rows(user) -> list[dict]:  # noqa: ANN001
             "text": f"{r.reference}: {r.category.split(' > ')[-1]}",
             "href": url_for("repairs.detail", reference=r.reference),
             "status": STATUS_LABELS[r.status],
-            "date": uk_date(r.reported_at).isoformat(),
+            "date": uk_date(r.reported_at),
         }
         for r in repairs
     ]

@@ -8,18 +8,17 @@ from flask import Blueprint, current_app, render_template, url_for
 from werkzeug.routing import BuildError
 
 from portal.common import page_cache
+from portal.common.delivery import TopTask, top_task_links
 
 bp = Blueprint("site", __name__)
 
-# Top tasks on the home page: (label, endpoint, arguments); tasks of slices not installed are hidden.
-TOP_TASKS = [
-    ("Pay your council tax", "payments.pay_start", {}),
-    (
-        "Report a missed bin collection",
-        "online_forms.start",
-        {"slug": "report-a-missed-bin-collection"},
-    ),
-    ("Report a housing repair", "repairs.start", {}),
+# Top tasks on the home page, each either a service interaction (LGSL, LGIL) that the register
+# links to the portal page delivering it, or a fixed page (endpoint, arguments). Tasks whose
+# service is not live, or whose slice is not installed, are left out.
+TOP_TASKS: list[TopTask] = [
+    ("Pay your council tax", (57, 2), {}),
+    ("Report a missed bin collection", (524, 0), {}),
+    ("Report a housing repair", (141, 0), {}),
     ("Find a planning application", "planning.register", {}),
     ("Get planning alerts for your area", "planning.alerts", {}),
     ("Find your ward", "gazetteer.your_area", {}),
@@ -60,7 +59,9 @@ def _home() -> str:
     life_events = _links(
         [(label, "council_services.life_event", {"slug": slug}) for label, slug in LIFE_EVENTS]
     )
-    return render_template("site/home.html", top_tasks=_links(TOP_TASKS), life_events=life_events)
+    return render_template(
+        "site/home.html", top_tasks=top_task_links(TOP_TASKS), life_events=life_events
+    )
 
 
 @bp.get("/accessibility")

@@ -58,9 +58,10 @@ INTERACTIONS: dict[int, str] = {
     9: "Regulation",
 }
 
+# Channels named as people know them: only the web and a kiosk used alone are self-service.
 CHANNEL_LABELS: dict[str, str] = {
-    "web": "Web",
-    "kiosk": "Library kiosk",
+    "web": "Online self-service (website)",
+    "kiosk": "Online self-service (library kiosk)",
     "kiosk_assisted": "Library kiosk with staff help",
     "phone": "Phone",
     "face_to_face": "Face to face",
@@ -69,12 +70,34 @@ CHANNEL_LABELS: dict[str, str] = {
 }
 
 
+def _delivered_names() -> dict[int, tuple[str, str]]:
+    """Services the portal runs with no A–Z page yet, named by what the portal runs for them."""
+    from sqlalchemy import select
+
+    from portal.common.models import PortalDelivery
+    from portal.extensions import db
+
+    rows = db.session.execute(
+        select(PortalDelivery.lgsl, PortalDelivery.title).order_by(PortalDelivery.id)
+    ).all()
+    names: dict[int, tuple[str, str]] = {}
+    for lgsl, title in rows:
+        if title and lgsl not in names:
+            names[lgsl] = (title, UNKNOWN_DEPARTMENT)
+    return names
+
+
 def catalogue() -> dict[int, tuple[str, str]]:
-    """LGSL → (label, department): the A–Z slice's provider when installed, else the built-in."""
+    """LGSL → (label, department): the A–Z slice's provider when installed, else the built-in.
+
+    A service the portal delivers that neither names is named by its delivery ("Tell us you have
+    moved"), so no page shows a bare LGSL number.
+    """
     if has_app_context():
         provider = current_app.extensions.get("portal_service_catalogue")
         if provider is not None:
-            merged = dict(SERVICES)
+            merged = _delivered_names()
+            merged.update(SERVICES)
             merged.update(provider())
             return merged
     return SERVICES
@@ -85,7 +108,7 @@ def service_label(lgsl: int | None, services: dict[int, tuple[str, str]] | None 
         return "Service not recorded"
     services = services if services is not None else catalogue()
     entry = services.get(lgsl)
-    return entry[0] if entry else f"LGSL {lgsl}"
+    return entry[0] if entry else f"Service not in the A to Z (LGSL {lgsl})"
 
 
 def department_of(lgsl: int | None, services: dict[int, tuple[str, str]] | None = None) -> str:

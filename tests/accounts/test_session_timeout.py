@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 
 from portal.accounts.models import UserSession
 from portal.accounts.sessions import ABSOLUTE_TIMEOUT, IDLE_TIMEOUT
-from portal.common.clock import govuk_time
+from portal.common.clock import govuk_time_on_day
 from portal.common.models import utcnow
 from portal.config import Settings
 from portal.extensions import db
@@ -57,7 +57,7 @@ def test_a_signed_in_page_carries_the_warning_with_the_time_left(make_app):
     assert "12 hours after you signed in" in text
     with app.app_context():
         expires = db.session.scalar(select(UserSession.expires_at))
-    assert govuk_time(expires) in text
+    assert govuk_time_on_day(expires) in text
     assert dialog.find("button", string="Stay signed in")
 
 
@@ -117,9 +117,11 @@ def test_stay_signed_in_needs_a_csrf_token(app):
 def test_govuk_time_reads_the_govuk_way():
     from datetime import UTC, datetime
 
-    assert govuk_time(datetime(2026, 12, 1, 9, 30, tzinfo=UTC)) == "9:30am on 1 December 2026"
-    assert govuk_time(datetime(2026, 7, 1, 13, 0, tzinfo=UTC)) == "2pm on 1 July 2026"
-    assert govuk_time(datetime(2026, 12, 1, 12, 0)) == "midday on 1 December 2026"
+    assert (
+        govuk_time_on_day(datetime(2026, 12, 1, 9, 30, tzinfo=UTC)) == "9:30am on 1 December 2026"
+    )
+    assert govuk_time_on_day(datetime(2026, 7, 1, 13, 0, tzinfo=UTC)) == "2pm on 1 July 2026"
+    assert govuk_time_on_day(datetime(2026, 12, 1, 12, 0)) == "midday on 1 December 2026"
 
 
 def test_a_form_sent_after_a_quiet_minute_counts_as_activity(app):

@@ -70,15 +70,20 @@ def test_service_page_has_do_it_online_buttons_contacts_notice_and_review(app, c
     response = client.get("/services/housing-repairs")
     soup = check_html(response)
     buttons = {a["href"]: a.get_text(" ", strip=True) for a in soup.select("a.govuk-button")}
-    assert buttons["/repairs/start"].startswith("Apply")
+    # the button says what it does (the delivery's own words), not the LGIL category
+    assert buttons["/repairs/start"] == "Report a repair"
     assert "/info" in buttons
     text = soup.get_text(" ", strip=True)
     assert "Repairs are delayed by snow" in text
     assert "last reviewed 5 January 2026" in text
-    assert "Collecting revenue: Phone" in text
+    # other ways are ways to contact us, not LGIL categories and channel codes
+    assert "Collecting revenue" not in text
+    assert "Phone 01632 960000" in text
+    assert "In person at Town Hall, Market Square, Castlebrook CK1 1AA" in text
     assert "Shelter" in text and "01632 960000" in text
     html = response.get_data(as_text=True)
-    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+    # markup typed into the body is dropped: neither run nor shown to residents as text
+    assert "<script>alert(1)</script>" not in html and "&lt;script" not in html
     assert soup.find("h2", string="Emergencies") is not None
     assert client.get("/services/nope").status_code == 404
 

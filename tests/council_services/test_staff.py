@@ -77,6 +77,7 @@ def test_editor_creates_edits_publishes_and_history_shows_who(app) -> None:
     text = soup.get_text(" ", strip=True)
     assert "published by eve@example.com" in text
     assert "edited by eve@example.com" in text and "Garden waste collection" in text
+    assert "GOV.UK (https://www.gov.uk/)" in text  # stored links read as words, not a dict
     with app.app_context():
         actions = [v.action for v in db.session.scalars(select(ServiceVersion))]
         assert actions == ["created", "edited", "published"]
@@ -126,7 +127,9 @@ def test_interactions_bad_input_and_save(app) -> None:
     url = f"/staff/services/{service_id}/interactions"
     get_page(client, "council_services_staff.interactions", service_id=service_id)
     token = csrf_token(client, url)
-    past = (uk_today() - timedelta(days=3)).isoformat()
+    past_day = uk_today() - timedelta(days=3)
+    past = {"day": str(past_day.day), "month": str(past_day.month), "year": str(past_day.year)}
+    soon = uk_today() + timedelta(days=30)
     bad = interaction_form(
         **{
             "lgil-0-state": "applicable",
@@ -138,11 +141,12 @@ def test_interactions_bad_input_and_save(app) -> None:
             "lgil-4-state": "applicable",
             "lgil-4-permissible": "yes",
             "lgil-4-enabled": "no",
-            "lgil-4-target": past,
+            **{f"lgil-4-target-{k}": v for k, v in past.items()},
             "lgil-8-state": "applicable",
             "lgil-8-permissible": "yes",
             "lgil-8-enabled": "no",
-            "lgil-8-target": "next week",
+            "lgil-8-target-day": "next",
+            "lgil-8-target-month": "week",
             "csrf_token": token,
         }
     )
@@ -155,8 +159,12 @@ def test_interactions_bad_input_and_save(app) -> None:
     assert any(
         "target date for paying for goods and services must be today or in" in e for e in errors
     )
-    assert "Enter the target date for providing information like 2027-03-31" in errors
-    assert soup.find("input", attrs={"name": "lgil-4-target"})["value"] == past
+    assert "The target date for providing information must be a real date" in errors
+    # a GOV.UK date input keeps what was typed, and the summary links to its day box
+    for part, value in past.items():
+        assert soup.find("input", attrs={"name": f"lgil-4-target-{part}"})["value"] == value
+    assert soup.select_one("a[href='#lgil-8-target-day']") is not None
+    assert soup.find(id="lgil-8-target-day") is not None
     assert soup.select_one("a[href='#lgil-0-reason']") is not None
     assert soup.find(id="lgil-0-reason") is not None
     with app.app_context():
@@ -171,11 +179,15 @@ def test_interactions_bad_input_and_save(app) -> None:
             "lgil-2-permissible": "yes",
             "lgil-2-enabled": "yes",
             "lgil-2-channels": ["web", "phone"],
-            "lgil-2-since": "2025-04-01",
+            "lgil-2-since-day": "1",
+            "lgil-2-since-month": "4",
+            "lgil-2-since-year": "2025",
             "lgil-4-state": "not_applicable",
             "lgil-8-state": "applicable",
             "lgil-8-enabled": "no",
-            "lgil-8-target": (uk_today() + timedelta(days=30)).isoformat(),
+            "lgil-8-target-day": str(soon.day),
+            "lgil-8-target-month": str(soon.month),
+            "lgil-8-target-year": str(soon.year),
             "csrf_token": token,
         }
     )
@@ -189,6 +201,11 @@ def test_interactions_bad_input_and_save(app) -> None:
         assert not rows[4].applicable
         versions = db.session.scalars(select(ServiceVersion)).all()
         assert versions[-1].action == "interactions" and "interactions" in versions[-1].changes
+    history = get_page(client, "council_services_staff.history", service_id=service_id)
+    assert (
+        "Collecting revenue: applies, e-enabled (Web, Phone (officer works on live records)),"
+        " since 1 April 2025" in history.get_text(" ", strip=True)
+    )
     # removing a type deletes its row
     assert client.post(url, data=interaction_form(csrf_token=token)).status_code == 302
     with app.app_context():

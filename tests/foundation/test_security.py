@@ -92,7 +92,7 @@ def test_post_with_a_token_from_another_session_is_rejected(csrf_app):
 def test_htmx_sends_the_token_from_the_page_in_a_header(csrf_app):
     client = csrf_app.test_client()
     soup = BeautifulSoup(client.get("/").get_data(as_text=True), "html.parser")
-    headers = json.loads(soup.body["hx-headers"])
+    headers = json.loads(soup.body["data-hx-headers"])
     assert set(headers) == {"X-CSRFToken"}
     response = client.post("/_test/change", headers={**headers, "HX-Request": "true"})
     assert response.status_code == 200

@@ -8,7 +8,7 @@ from portal.common.models import OutboxEmail, ServiceTransaction
 from portal.extensions import db
 from portal.payments.models import Bill, Payment
 from tests.helpers.auth import client_for, make_user
-from tests.helpers.pages import check_html, error_summary, get_page
+from tests.helpers.pages import check_email_text, check_html, error_summary, get_page
 from tests.payments.conftest import CT_REF, PCN_REF, latest_payment
 from tests.payments.journey import (
     continue_to_gateway,
@@ -70,6 +70,7 @@ def test_council_tax_paid_through_sandbox(bills):
         emails = db.session.scalars(select(OutboxEmail)).all()
         assert len(emails) == 1 and emails[0].to_address == "payer@example.com"
         assert payment.reference in emails[0].body_text and "£125.50" in emails[0].body_text
+        check_email_text(emails[0].body_text)  # the receipt's date reads in UK time, no "UTC"
         bill = db.session.scalar(select(Bill).where(Bill.reference == CT_REF))
         assert bill.balance_pence == 145_000 - 12550
     # Coming back to the return page again changes nothing.

@@ -235,10 +235,14 @@ def test_daily_report_and_csv(bills):
     ) == ("council_tax", "57", "12000", "500", "11500")
     states = {r["state"]: int(r["count"]) for r in rows if r["section"] == "by_state"}
     assert states == {"created": 1, "success": 1, "partially_refunded": 1}
-    soup = check_html(client.get("/staff/payments/report?date=31-12-2026"))
-    assert error_summary(soup) == ["Enter the date like 2026-11-24"]
-    soup = check_html(client.get("/staff/payments/report?date=2001-01-01"))
+    # the day is asked for the GOV.UK way (day, month, year) and read as a UK day
+    bad = check_html(client.get("/staff/payments/report?date-day=31&date-month=2&date-year=2026"))
+    assert error_summary(bad) == ["The date must be a real date, like 24 11 2026"]
+    assert bad.select_one("a[href='#date-day']") is not None
+    assert bad.find("input", attrs={"name": "date-day"})["value"] == "31"
+    soup = check_html(client.get("/staff/payments/report?date-day=1&date-month=1&date-year=2001"))
     assert "No money taken" in soup.get_text()
+    assert "Reconciliation report for 1 January 2001" in soup.h1.get_text()
 
 
 def test_phone_payment_records_the_phone_channel(bills):

@@ -14,7 +14,13 @@ from portal.extensions import db
 from portal.planning import services
 from portal.planning.models import PlanningApplication, PlanningComment, PlanningTracker
 from tests.helpers.auth import client_for, make_user
-from tests.helpers.pages import check_html, csrf_token, error_summary, get_page
+from tests.helpers.pages import (
+    check_email_text,
+    check_html,
+    csrf_token,
+    error_summary,
+    get_page,
+)
 from tests.planning.conftest import make_application
 
 
@@ -119,6 +125,7 @@ def test_comment_moderation_flow(app, client):
             select(OutboxEmail).where(OutboxEmail.to_address == "officer@castlebrook.example")
         ).one()
         assert "Too big for the street" in officer_mail.body_text
+        check_email_text(officer_mail.body_text)
         takeup = db.session.scalars(
             select(ServiceTransaction).where(ServiceTransaction.kind == "planning_comment")
         ).all()
@@ -266,6 +273,7 @@ def test_tracking_signed_in_and_by_confirmed_email(app, client):
             )
         ).one()
         assert "Decision: Refused (Committee)" in decided.body_text
+        check_email_text(decided.body_text)
         assert decided.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         kinds = db.session.scalars(select(ServiceTransaction.kind)).all()
         assert kinds.count("planning_tracking") == 2

@@ -53,7 +53,7 @@ def test_board_views_filters_and_counts(app, world) -> None:
     assert soup.find(id="count-overdue").get_text() == "1"
     # The view links are real links that htmx enhances; with HX-Request only the fragment comes.
     link = soup.select_one("#board-results nav a")
-    assert link["href"] == link["hx-get"]
+    assert link["href"] == link["data-hx-get"]
     fragment = client.get("/staff/repairs?view=overdue", headers={"HX-Request": "true"})
     body = fragment.get_data(as_text=True)
     # the results and the title that htmx takes from the fragment, not a whole page

@@ -1,0 +1,122 @@
+"""Every role walks the demo council like a person: every link and GET form, every page checked.
+
+Each role starts where that person lands (the home page; the staff dashboard for staff) and
+follows links breadth-first (see tests/helpers/walk.py). A link answering 4xx/5xx fails with the
+page it was on and its text; a 403 means a link was shown to someone it is closed to. Every page
+reached passes `check_html` (which includes the text a person reads) and, in one batch per role,
+the W3C Nu HTML Checker.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from portal.accounts.demo import demo_password
+from portal.accounts.models import STAFF_ROLES, User
+from portal.channels.kiosk import enrol_device
+from portal.extensions import db
+from tests.channels.helpers import kiosk_client
+from tests.helpers.auth import client_for, make_user
+from tests.helpers.pages import csrf_token
+from tests.helpers.walk import vnu_available, vnu_errors, walk
+
+DEMO = "castlebrook.example"
+SAMPLE = 20
+UPRN = re.compile(r">[^<]*\bUPRN\b[^<]*<")
+
+
+def _demo_user(app: Flask, name: str) -> User:
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == f"{name}@{DEMO}"))
+        assert user is not None, f"the demo has no {name}"
+        db.session.expunge(user)
+        return user
+
+
+def _kiosk(app: Flask) -> FlaskClient:
+    library = _demo_user(app, "library")
+    with app.app_context():
+        _, cookie, code = enrol_device("Castlebrook Central Library", "Terminal 1", library.id)
+        db.session.commit()
+    client = kiosk_client(app, cookie)
+    client.kiosk_code = code  # type: ignore[attr-defined]
+    return client
+
+
+def _kiosk_assisted(app: Flask) -> FlaskClient:
+    client = _kiosk(app)
+    token = csrf_token(client, "/kiosk/assist")
+    signed = client.post(
+        "/kiosk/assist",
+        data={
+            "csrf_token": token,
+            "email": f"library@{DEMO}",
+            "password": demo_password("library"),
+            "code": client.kiosk_code,  # type: ignore[attr-defined]
+        },
+    )
+    assert signed.status_code == 303, signed.get_data(as_text=True)[:1000]
+    agreed = client.post("/kiosk/assist/consent", data={"csrf_token": token, "consent": "yes"})
+    assert agreed.status_code == 303
+    return client
+
+
+def _acting(app: Flask) -> FlaskClient:
+    client = client_for(app, _demo_user(app, "officer"))
+    resident = _demo_user(app, "resident1")
+    token = csrf_token(client, "/staff/callers")
+    values = {"csrf_token": token, "q": "Alex", "resident": str(resident.id), "channel": "phone"}
+    started = client.post("/staff/callers/start", data=values)
+    assert started.status_code == 303, started.get_data(as_text=True)[:1000]
+    return client
+
+
+def _staff(role: str) -> Callable[[Flask], FlaskClient]:
+    return lambda app: client_for(app, _demo_user(app, role))
+
+
+ROLES: dict[str, tuple[Callable[[Flask], FlaskClient], list[str]]] = {
+    "anonymous": (lambda app: client_for(app, None), ["/"]),
+    "resident": (lambda app: client_for(app, make_user(app, name="Robin Ash")), ["/"]),
+    "housing tenant": (lambda app: client_for(app, _demo_user(app, "resident1")), ["/"]),
+    **{f"staff {role}": (_staff(role), ["/staff/"]) for role in STAFF_ROLES},
+    "library kiosk": (_kiosk, ["/kiosk", "/"]),
+    "kiosk with staff help": (_kiosk_assisted, ["/kiosk", "/"]),
+    "staff acting for a caller": (_acting, ["/my", "/"]),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("role", list(ROLES))
+def test_link_walk(demo_app: Flask, role: str) -> None:
+    setup, starts = ROLES[role]
+    client = setup(demo_app)
+    began = time.perf_counter()
+    # The anonymous walk reads every public page; the others sample each long list.
+    result = walk(client, starts, max_children=None if role == "anonymous" else SAMPLE)
+    walked = time.perf_counter() - began
+    failures = result.failures()
+    if not role.startswith("staff "):
+        # residents are never asked about or shown a UPRN: it is a number for the council
+        failures += [
+            f"{url}: shows a UPRN" for url, body in result.pages.items() if UPRN.search(body)
+        ]
+    reason = vnu_available()
+    if reason is None:
+        failures += [f"invalid HTML: {error}" for error in vnu_errors(result.pages)]
+    checked = time.perf_counter() - began - walked
+    print(
+        f"\n{role}: {len(result.statuses)} requests, {len(result.pages)} pages in {walked:.1f}s;"
+        f" Nu HTML Checker {checked:.1f}s" + (f" (skipped: {reason})" if reason else "")
+    )
+    assert len(result.pages) > 5, f"{role} reached only {list(result.statuses)}"
+    assert not failures, f"{role}: {len(failures)} problems\n" + "\n".join(failures)
+    if reason:
+        pytest.skip(f"Nu HTML Checker not run: {reason}")
