@@ -106,6 +106,19 @@ def _enabled() -> bool:
     return bool(current_app.config.get("RATELIMIT_ENABLED"))
 
 
+def _counted(action):  # noqa: ANN001, ANN202
+    """Run `action(storage)` on the storage the limiter is using; when Redis refuses or hangs,
+    on the limiter's in-memory fallback instead (docs/security.md: limits never fail a page)."""
+    try:
+        return action(limiter.limiter.storage)
+    except Exception:  # a Redis connection or timeout error: the limiter marks Redis dead too
+        fallback = getattr(limiter, "_fallback_storage", None)
+        log.warning("rate-limit storage is not answering: counting sign-ins in this worker")
+        if fallback is None:
+            return None
+        return action(fallback)
+
+
 def count_sign_in_attempt() -> Refusal | None:
     """Count this attempt for the client address and the account named; a Refusal when over.
 
@@ -113,13 +126,19 @@ def count_sign_in_attempt() -> Refusal | None:
     """
     if not _enabled():
         return None
-    storage = limiter.storage
     refusal = None
     for scope, key in _sign_in_keys().items():
-        count = storage.incr(key, SIGN_IN_ITEM.get_expiry())
+        counted = _counted(
+            lambda storage, key=key: (
+                storage.incr(key, SIGN_IN_ITEM.get_expiry()),
+                storage.get_expiry(key),
+            )
+        )
+        if counted is None:
+            continue
+        count, expires_at = counted
         if count > SIGN_IN_ITEM.amount and refusal is None:
-            retry_after = max(1, int(storage.get_expiry(key) - time.time()))
-            refusal = Refusal(scope, retry_after)
+            refusal = Refusal(scope, max(1, int(expires_at - time.time())))
             if count == SIGN_IN_ITEM.amount + 1:
                 _record_lockout(scope)
     return refusal
@@ -129,10 +148,12 @@ def sign_in_succeeded() -> None:
     """The password was right: this attempt does not count against the address or account."""
     if not _enabled():
         return
-    storage = limiter.storage
     for key in _sign_in_keys().values():
-        if storage.get(key) > 0:
-            storage.incr(key, SIGN_IN_ITEM.get_expiry(), amount=-1)
+        _counted(
+            lambda storage, key=key: (
+                storage.get(key) > 0 and storage.incr(key, SIGN_IN_ITEM.get_expiry(), amount=-1)
+            )
+        )
 
 
 def clear_sign_in_account(email: str) -> None:
@@ -141,9 +162,8 @@ def clear_sign_in_account(email: str) -> None:
         return
     prefix = current_app.config.get("RATELIMIT_KEY_PREFIX", "portal")
     digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
-    limiter.storage.clear(
-        SIGN_IN_ITEM.key_for(prefix, "sign-in-failures", f"sign-in-account:{digest}")
-    )
+    key = SIGN_IN_ITEM.key_for(prefix, "sign-in-failures", f"sign-in-account:{digest}")
+    _counted(lambda storage: storage.clear(key))
 
 
 def _record_lockout(scope: str) -> None:

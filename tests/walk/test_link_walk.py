@@ -72,7 +72,13 @@ def _acting(app: Flask) -> FlaskClient:
     client = client_for(app, _demo_user(app, "officer"))
     resident = _demo_user(app, "resident1")
     token = csrf_token(client, "/staff/callers")
-    values = {"csrf_token": token, "q": "Alex", "resident": str(resident.id), "channel": "phone"}
+    values = {
+        "csrf_token": token,
+        "q": "Alex",
+        "resident": str(resident.id),
+        "channel": "phone",
+        "identity_check": "security_questions",
+    }
     started = client.post("/staff/callers/start", data=values)
     assert started.status_code == 303, started.get_data(as_text=True)[:1000]
     return client
