@@ -501,6 +501,9 @@ def _after_submit_external(submission: FormSubmission) -> str:
 def progress(reference: str):
     """The resident's view of a request: status, what happens next, the history, each
     department's part (tell us once) and the answers given."""
+    if not current_user.is_authenticated and reference not in session.get(DONE_KEY, []):
+        # From the confirmation email on another device: sign in to see it (never say if it exists)
+        return redirect(url_for("accounts.sign_in", next=request.path))
     submission = _submission_or_404(reference)
     return render_page(
         "online_forms/progress.html",

@@ -51,9 +51,10 @@ def emails_to(app: Flask, address: str) -> list[OutboxEmail]:
         return list(rows)
 
 
-def link_in(email: OutboxEmail, base: str = "http://127.0.0.1:5000") -> str:
-    """The path of the first portal link in an email."""
-    match = re.search(re.escape(base) + r"(/\S+)", email.body_text)
+def link_in(email: OutboxEmail, base: str | None = None) -> str:
+    """The path of the first portal link in an email (on `base`, or on any http(s) address)."""
+    prefix = re.escape(base) if base else r"https?://[^/\s]+"
+    match = re.search(prefix + r"(/\S+)", email.body_text)
     assert match, f"no link in {email.body_text!r}"
     return match.group(1)
 

@@ -4,8 +4,11 @@ officers' inbox stays usable (pages, search) under a flood."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
+from portal.common.clock import uk_today
 from portal.common.models import OutboxEmail
 from portal.extensions import db
 from portal.online_forms.models import FormSubmission
@@ -22,8 +25,14 @@ def _missed_bin(runner, email: str, expect: int = 303, ip: str = "10.5.0.1"):  #
     url = runner.answer(url, ADDRESS)
     url = runner.answer(url, {"bin": "recycling"})
     url = runner.answer(url, {"out_by_7": "yes"})
+    missed = uk_today() - timedelta(days=2)  # inside the form's 14-day window
     url = runner.answer(
-        url, {"missed_on-day": "3", "missed_on-month": "3", "missed_on-year": "2026"}
+        url,
+        {
+            "missed_on-day": str(missed.day),
+            "missed_on-month": str(missed.month),
+            "missed_on-year": str(missed.year),
+        },
     )
     url = runner.answer(url, {"details": PHISH})
     url = runner.answer(url, {"name": "Bank Security Team", "phone": "01632 960 001"})

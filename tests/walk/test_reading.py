@@ -71,6 +71,12 @@ def test_a_flash_message_is_read_as_words_not_markup(app):
 
 
 def test_a_builder_error_is_not_shown_as_a_success(app):
+    from portal.extensions import db
+    from portal.online_forms.services import load_demo_offices
+
+    with app.app_context():  # a new form needs a receiving office
+        load_demo_offices()
+        db.session.commit()
     editor = client_for(app, make_user(app, roles=("editor",)))
     form_id = build_form(editor)
     post(editor, f"/staff/forms/builder/{form_id}/publish", {})  # publishes the draft
