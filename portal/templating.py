@@ -87,11 +87,30 @@ def _endpoint_url(endpoint: str) -> str | None:
         return None
 
 
+def link_allowed(target: str) -> bool:
+    """Whether to show a link (an endpoint name, or a path on the portal) to this visitor.
+
+    A slice can close pages to a visitor in a way known before the click (while staff act for a
+    caller, pages outside their role): it adds a guard `(endpoint) -> bool` to
+    `app.extensions["portal_link_guards"]`, and such links are not shown.
+    """
+    guards = current_app.extensions.get("portal_link_guards", [])
+    if not guards:
+        return True
+    endpoint = target
+    if target.startswith("/"):
+        try:
+            endpoint = current_app.url_map.bind("").match(target.split("?")[0])[0]
+        except Exception:  # not one of the portal's pages (or not a GET): nothing to say
+            return True
+    return all(guard(endpoint) for guard in guards)
+
+
 def service_navigation() -> list[dict[str, Any]]:
     items = []
     for label, endpoint in NAVIGATION:
         href = _endpoint_url(endpoint)
-        if href:
+        if href and link_allowed(endpoint):
             items.append({"text": label, "href": href, "active": request.path.startswith(href)})
     if current_user.is_authenticated:
         if getattr(current_user, "is_staff", False):
@@ -158,6 +177,7 @@ def init_app(app: Flask) -> None:
         council=council,
         asset_url=asset_url,
         service_navigation=service_navigation,
+        link_allowed=link_allowed,
         site_banners=site_banners,
     )
 

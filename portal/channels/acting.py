@@ -144,3 +144,10 @@ def init_app(app: Flask) -> None:
     app.before_request(before_request)
     app.context_processor(context)
     app.extensions["portal_my_council_visible"] = my_council_section_visible
+    app.extensions.setdefault("portal_link_guards", []).append(link_open_while_acting)
+
+
+def link_open_while_acting(endpoint: str) -> bool:
+    """Links to pages the acting staff member's roles do not reach are not shown."""
+    row = g.get("acting")
+    return row is None or services.may_open_while_acting(row.staff, endpoint)
