@@ -38,13 +38,14 @@
 
   function tick() {
     var left = end() - Date.now();
-    countdown.textContent = words(left);
+    countdown.textContent = words(Math.max(0, left));
     // A screen reader hears the time left every 30 seconds, not every second.
     if (Date.now() - lastSpoken >= 30000 && left > 0) {
       lastSpoken = Date.now();
       live.textContent = "You will be signed out in " + words(left) + ".";
     }
-    if (left <= 0) { signedOut(); }
+    // Reload a moment after the end, so the server's clock has passed it too.
+    if (left <= -1500) { signedOut(); }
   }
 
   function open() {
