@@ -58,6 +58,21 @@ def kiosk() -> bool:
     return bool(g.get("kiosk"))
 
 
+def _after_first_factor(user: User, remember: bool, next_url: str | None):
+    """The password (or an emailed link) was right: ask for the second factor, or sign in."""
+    if not user.needs_two_factor:
+        return _finish_sign_in(user, remember, next_url)
+    db.session.commit()
+    session.clear()
+    session["pending_user_id"] = user.id
+    session["pending_at"] = time.time()
+    session["pending_remember"] = remember
+    session["pending_next"] = next_url
+    if user.totp_secret:
+        return redirect(url_for("accounts.two_factor"))
+    return redirect(url_for("accounts.two_factor_setup"))
+
+
 def _finish_sign_in(user: User, remember: bool, next_url: str | None) -> Response:
     """Start the session (new id), audit staff sign-ins, and go where the user was heading."""
     remember = remember and not kiosk() and not user.is_staff
@@ -120,17 +135,7 @@ def sign_in():
         else:
             ratelimits.sign_in_succeeded()
             remember = bool(form.remember.data) and not kiosk()
-            if user.needs_two_factor:
-                db.session.commit()  # keeps an upgraded password hash
-                session.clear()
-                session["pending_user_id"] = user.id
-                session["pending_at"] = time.time()
-                session["pending_remember"] = remember
-                session["pending_next"] = next_url
-                if user.totp_secret:
-                    return redirect(url_for("accounts.two_factor"))
-                return redirect(url_for("accounts.two_factor_setup"))
-            return _finish_sign_in(user, remember, next_url)
+            return _after_first_factor(user, remember, next_url)
     return render_template("accounts/sign_in.html", form=form, kiosk=kiosk(), next_url=next_url)
 
 
@@ -168,17 +173,8 @@ def sign_in_link(token: str):
     if form.validate_on_submit():
         user = services.use_sign_in_link(row)
         ratelimits.clear_sign_in_account(user.email)
-        if user.needs_two_factor:  # the link replaces the password, never the second factor
-            db.session.commit()
-            session.clear()
-            session["pending_user_id"] = user.id
-            session["pending_at"] = time.time()
-            session["pending_remember"] = False
-            session["pending_next"] = None
-            if user.totp_secret:
-                return redirect(url_for("accounts.two_factor"))
-            return redirect(url_for("accounts.two_factor_setup"))
-        return _finish_sign_in(user, False, None)
+        # the link replaces the password, never the second factor
+        return _after_first_factor(user, False, None)
     return render_template("accounts/sign_in_link.html", form=form, email=row.email)
 
 
