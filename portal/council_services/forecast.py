@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from portal.common.audit import record_audit
-from portal.common.clock import govuk_date, uk_date, uk_today
+from portal.common.clock import govuk_date, uk_date, uk_day_start, uk_today
 from portal.common.urls import external_url
 from portal.council_services import services as svc
 from portal.council_services.models import (
@@ -176,7 +176,11 @@ def take_daily_snapshot(today: date | None = None) -> tuple[Bvpi157Snapshot, boo
 def actual_points(months: int = 24) -> list[Point]:
     """The last snapshot of each UK month over the last `months` months, then the live figure."""
     since = uk_today().replace(day=1) - timedelta(days=31 * (months - 1))
-    rows = db.session.scalars(select(Bvpi157Snapshot).order_by(Bvpi157Snapshot.taken_at)).all()
+    rows = db.session.scalars(
+        select(Bvpi157Snapshot)
+        .where(Bvpi157Snapshot.taken_at >= uk_day_start(since - timedelta(days=1)))
+        .order_by(Bvpi157Snapshot.taken_at)
+    ).all()
     by_month: dict[tuple[int, int], Point] = {}
     for row in rows:
         day = row.day or uk_date(row.taken_at)
@@ -195,7 +199,7 @@ def actual_points(months: int = 24) -> list[Point]:
 
 def chart(actual: list[Point], forecast: list[Point], target: Target) -> dict[str, Any]:
     """Geometry for a server-rendered SVG line chart: time across, 0–100 % up."""
-    width, height, top, bottom, left, right = 720, 300, 16, 48, 48, 16
+    width, height, top, bottom, left, right = 720, 300, 16, 48, 48, 36
     plot_w, plot_h = width - left - right, height - top - bottom
     days = [p.day for p in actual + forecast] + ([target.due] if target.due else [])
     first, last = min(days), max(days)
