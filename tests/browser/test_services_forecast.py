@@ -86,6 +86,26 @@ def test_forecast_on_the_public_page_and_staff_pages(demo_app, live_server, cont
     page.get_by_role("link", name="Targets you own and overdue targets").click()
     expect(page.locator("h1")).to_have_text("E-enablement targets")
     assert_accessible(page, "targets")
+    page.locator("table").first.get_by_role("link").first.click()
+    expect(page.locator("h1")).to_have_text("Change the target date")
+    assert_accessible(page, "change a target date")
+    page.get_by_role("button", name="Save the new date").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Enter why")
+    assert_accessible(page, "change a target date with errors")
+
+    # marking an interaction "not yet" asks for its owner and target date
+    page.goto(live_server("/staff/services"))
+    page.get_by_role("link", name="Council tax", exact=True).click()
+    page.get_by_role("link", name="Interactions and e-enablement").click()
+    page.check("#lgil-5-state-applicable")
+    page.check("#lgil-5-enabled-no")
+    page.get_by_role("button", name="Save interactions").click()
+    summary = page.locator(".govuk-error-summary")
+    expect(summary).to_contain_text("Enter the target date for procurement")
+    expect(summary).to_contain_text("Choose who owns procurement")
+    assert_accessible(page, "interactions without an owner or target date")
+    summary.get_by_role("link", name="Choose who owns procurement").click()
+    expect(page.locator("#lgil-5-owner")).to_be_focused()
 
 
 def test_owner_moves_a_target_without_javascript(demo_app, live_server, nojs_context) -> None:
