@@ -11,6 +11,7 @@ from flask.cli import AppGroup
 
 
 def register(app: Flask) -> None:
+    from portal.accounts.models import STAFF_ROLES
     from portal.api import register_openapi
     from portal.council_services import (
         jobs,  # noqa: F401  (registers the periodic jobs)
@@ -19,6 +20,7 @@ def register(app: Flask) -> None:
     from portal.council_services.api import OPENAPI_PATHS, OPENAPI_SCHEMAS
     from portal.council_services.api import bp as api_bp
     from portal.council_services.demo import load_demo_catalogue
+    from portal.council_services.forecast_staff import bp as forecast_bp
     from portal.council_services.services import service_catalogue, site_banners
     from portal.council_services.staff import bp as staff_bp
     from portal.council_services.views import bp as public_bp
@@ -27,6 +29,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(public_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(forecast_bp)
     register_openapi(app, OPENAPI_PATHS, OPENAPI_SCHEMAS)
     app.extensions.setdefault("portal_site_banner_providers", []).append(site_banners)
     # Take-up statistics label and group transactions by the catalogue's names and departments.
@@ -38,6 +41,22 @@ def register(app: Flask) -> None:
             "roles": ("editor",),
             "description": "Service pages, the e-enablement register, BVPI 157 and alerts.",
         }
+    )
+    app.extensions["portal_staff_sections"].extend(
+        [
+            {
+                "title": "BVPI 157 forecast",
+                "endpoint": "council_services_forecast.index",
+                "roles": ("editor", "manager"),
+                "description": "The forecast from work plans, the council's target and the return.",
+            },
+            {
+                "title": "E-enablement targets",
+                "endpoint": "council_services_forecast.targets",
+                "roles": tuple(STAFF_ROLES),
+                "description": "Targets you own and overdue targets by department.",
+            },
+        ]
     )
     register_demo_loader(app, 30, "council services", load_demo_catalogue)
     register_commands(app)
@@ -68,5 +87,26 @@ def register_commands(app: Flask) -> None:
         from portal.council_services.services import bvpi157
 
         click.echo(json.dumps(bvpi157().as_dict()))
+
+    @group.command("snapshot")
+    def snapshot() -> None:
+        """Record today's BVPI 157 snapshot (once per UK day: a second run changes nothing)."""
+        from portal.council_services.forecast import take_daily_snapshot
+        from portal.extensions import db
+
+        taken, new = take_daily_snapshot()
+        db.session.commit()
+        state = "recorded" if new else "already recorded"
+        click.echo(f"BVPI 157 {taken.percent:.1f}% ({taken.numerator}/{taken.denominator}) {state}")
+
+    @group.command("target-reminders")
+    def target_reminders() -> None:
+        """Email owners once for each target date that has passed unmet."""
+        from portal.council_services.forecast import send_target_reminders
+        from portal.extensions import db
+
+        sent = send_target_reminders()
+        db.session.commit()
+        click.echo(f"{sent} reminders queued")
 
     app.cli.add_command(group)

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
 
 from portal.accounts.models import User, UserRole
 from portal.common.clock import uk_today
-from portal.council_services.models import Interaction, Service
+from portal.council_services.models import (
+    Bvpi157Snapshot,
+    Bvpi157Target,
+    Interaction,
+    Service,
+)
 from portal.council_services.services import set_initial, slugify
 from portal.extensions import db
 
@@ -184,9 +189,93 @@ def load_demo_catalogue() -> list[str]:
                 # evidence of the council's own systems is kept outside this demo; what the
                 # portal runs adds its own "do it online" links through portal deliveries
             elif code == "n":
-                interaction.target_date = today + timedelta(days=60 + (item.lgsl * 11) % 400)
+                days = -14 if item.lgsl % 7 == 0 else 60 + (item.lgsl * 11) % 400
+                interaction.target_date = today + timedelta(days=days)
             service.interactions.append(interaction)
         db.session.add(service)
         created += 1
+    db.session.flush()
+    owned = plan_owners(editor)
+    demo_forecast_history(today)
     db.session.commit()
-    return [f"{created} services added ({len(existing)} already there)"]
+    return [
+        f"{created} services added ({len(existing)} already there); {owned} targets given an owner"
+    ]
+
+
+# Named officers who own each department's work plan (departments without one: the editor).
+PLAN_OFFICERS = {
+    "Revenues and Benefits": ("Sam Patel", "sam.patel@castlebrook.example"),
+    "Environment and Waste": ("Jo Bennett", "jo.bennett@castlebrook.example"),
+    "Housing": ("Ade Okafor", ""),
+    "Libraries, Leisure and Culture": ("Ruth Morgan", "ruth.morgan@castlebrook.example"),
+}
+
+
+def plan_owners(editor: User) -> int:
+    """Give every demo interaction not yet e-enabled an owner and a target date (idempotent).
+
+    A department's named officer owns its targets where it has one; otherwise the editor. One in
+    seven targets is a fortnight overdue, so the overdue lists and reminders have something to show.
+    """
+    rows = db.session.execute(
+        select(Service, Interaction)
+        .join(Interaction)
+        .where(
+            Interaction.applicable.is_(True),
+            Interaction.permissible.is_(True),
+            Interaction.e_enabled.is_(False),
+        )
+    ).all()
+    today = uk_today()
+    changed = 0
+    for service, interaction in rows:
+        if interaction.target_date is None:
+            lgsl = service.lgsl or service.id
+            days = -14 if lgsl % 7 == 0 else 60 + (lgsl * 11) % 400
+            interaction.target_date = today + timedelta(days=days)
+        if interaction.owner_id is None and not interaction.owner_name:
+            officer = PLAN_OFFICERS.get(service.department)
+            if officer:
+                interaction.owner_name, interaction.owner_email = officer
+                interaction.owner_department = service.department
+            else:
+                interaction.owner_id = editor.id
+            changed += 1
+    return changed
+
+
+def demo_forecast_history(today: date) -> None:
+    """A target (90% by the next 31 March a year away) and a year of month-end snapshots rebuilt
+    from the register's "e-enabled since" dates, when there are none yet."""
+    if db.session.scalar(select(Bvpi157Target.id).limit(1)) is None:
+        due = date(today.year + 1, 3, 31)
+        db.session.add(Bvpi157Target(percent=90.0, due=due))
+    if db.session.scalar(select(Bvpi157Snapshot.id).limit(1)) is not None:
+        return
+    counted = db.session.scalars(
+        select(Interaction).where(
+            Interaction.applicable.is_(True), Interaction.permissible.is_(True)
+        )
+    ).all()
+    denominator = len(counted)
+    first_of_month = today.replace(day=1)
+    for back in range(12, 0, -1):
+        month = first_of_month
+        for _ in range(back):
+            month = (month - timedelta(days=1)).replace(day=1)
+        day = (month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+        numerator = sum(
+            1 for i in counted if i.e_enabled and i.enabled_since and i.enabled_since <= day
+        )
+        db.session.add(
+            Bvpi157Snapshot(
+                numerator=numerator,
+                denominator=denominator,
+                percent=round(100.0 * numerator / denominator, 1) if denominator else 0.0,
+                target=90.0,
+                source="demo",
+                taken_at=datetime.combine(day, time(12, 0), tzinfo=UTC),
+                day=day,
+            )
+        )

@@ -118,8 +118,18 @@ class Interaction(db.Model):
     enabled_since: Mapped[date | None] = mapped_column(Date)
     target_date: Mapped[date | None] = mapped_column(Date)
     evidence_url: Mapped[str] = mapped_column(String(500), default="")
+    # Who delivers a not-yet-enabled interaction by its target date: a staff user, or a named
+    # officer and their department (with an email address for the reminder, if they have one).
+    owner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    owner_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    owner_department: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    owner_email: Mapped[str] = mapped_column(String(320), default="", server_default="")
+    target_reminder_sent_for: Mapped[date | None] = mapped_column(Date)
 
     service: Mapped[Service] = relationship(back_populates="interactions")
+    owner = relationship("User", foreign_keys=[owner_id])
 
     __table_args__ = (
         UniqueConstraint("service_id", "lgil", name="uq_council_service_interactions_type"),
@@ -128,6 +138,25 @@ class Interaction(db.Model):
     @property
     def label(self) -> str:
         return LGIL_TYPES.get(self.lgil, str(self.lgil))
+
+    @property
+    def has_owner(self) -> bool:
+        return self.owner_id is not None or bool(self.owner_name and self.owner_department)
+
+    @property
+    def owner_label(self) -> str:
+        """The owner as people read it: "Eve Editor" or "Sam Patel, Housing"."""
+        if self.owner is not None:
+            return self.owner.display_name or self.owner.email
+        if self.owner_name:
+            return f"{self.owner_name}, {self.owner_department}".rstrip(", ")
+        return ""
+
+    @property
+    def reminder_email(self) -> str:
+        if self.owner is not None:
+            return self.owner.email
+        return self.owner_email
 
 
 class ServiceVersion(db.Model):
@@ -159,6 +188,20 @@ class Bvpi157Snapshot(db.Model):
     target: Mapped[float] = mapped_column(Float, default=100.0)
     source: Mapped[str] = mapped_column(String(20), default="scheduled")
     taken_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # The UK day of a daily snapshot (one per day); empty for quarterly and on-demand ones.
+    day: Mapped[date | None] = mapped_column(Date, unique=True)
+
+
+class Bvpi157Target(db.Model):
+    """The council's BVPI 157 target: a percentage by a date; the newest row is the one in force."""
+
+    __tablename__ = "bvpi157_targets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    percent: Mapped[float] = mapped_column(Float)
+    due: Mapped[date] = mapped_column(Date)
+    set_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    set_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
 
 class SearchMiss(db.Model):

@@ -229,8 +229,12 @@ def take_snapshot(source: str = "scheduled", user_id: int | None = None) -> Bvpi
 
 
 def snapshots(limit: int = 12) -> list[Bvpi157Snapshot]:
+    """The latest quarterly and on-demand snapshots (daily ones feed the forecast chart)."""
     rows = db.session.scalars(
-        select(Bvpi157Snapshot).order_by(Bvpi157Snapshot.taken_at.desc()).limit(limit)
+        select(Bvpi157Snapshot)
+        .where(Bvpi157Snapshot.source != "daily")
+        .order_by(Bvpi157Snapshot.taken_at.desc())
+        .limit(limit)
     ).all()
     return list(reversed(rows))
 

@@ -278,11 +278,27 @@ def history(service_id: int):
 # ---------------------------------------------------------------- interactions
 
 
-def _read_interactions(form) -> tuple[dict[int, dict], list[tuple[str, str]]]:  # noqa: ANN001
-    """Validate the posted register rows; returns (rows by LGIL, page errors)."""
+def _staff_ids() -> set[int]:
+    return set(db.session.scalars(select(UserRole.user_id)))
+
+
+def _read_interactions(  # noqa: C901
+    form,  # noqa: ANN001
+    stored_targets: dict[int, date | None] | None = None,
+    delivered: set[int] | None = None,
+) -> tuple[dict[int, dict], list[tuple[str, str]]]:
+    """Validate the posted register rows; returns (rows by LGIL, page errors).
+
+    A counted row that is not e-enabled (and not delivered by the portal) needs a target date and
+    an owner: a member of staff, or a named officer and their department. A target date already
+    stored may stay as it is after it passes (the row is then overdue); a new one may not be past.
+    """
     rows: dict[int, dict] = {}
     errors: list[tuple[str, str]] = []
     today = uk_today()
+    stored_targets = stored_targets or {}
+    delivered = delivered or set()
+    staff_ids: set[int] | None = None
     for lgil, label in LGIL_TYPES.items():
         p = f"lgil-{lgil}"
         state = form.get(f"{p}-state", "none")
@@ -297,6 +313,10 @@ def _read_interactions(form) -> tuple[dict[int, dict], list[tuple[str, str]]]:  
             "since_parts": date_parts(form, f"{p}-since"),
             "target_parts": date_parts(form, f"{p}-target"),
             "evidence": (form.get(f"{p}-evidence") or "").strip()[:500],
+            "owner_id": (form.get(f"{p}-owner") or "").strip(),
+            "owner_name": (form.get(f"{p}-officer") or "").strip()[:200],
+            "owner_department": (form.get(f"{p}-officer-department") or "").strip()[:120],
+            "owner_email": (form.get(f"{p}-officer-email") or "").strip()[:320],
             "errors": {},
         }
         rows[lgil] = row
@@ -315,11 +335,31 @@ def _read_interactions(form) -> tuple[dict[int, dict], list[tuple[str, str]]]:  
             row["errors"]["channels"] = (
                 f"Select the channels that complete {name} electronically from end to end"
             )
+        planned = row["permissible"] and not row["e_enabled"] and lgil not in delivered
+        if planned and target is None:
+            row["errors"]["target"] = (
+                f"Enter the target date for {name}, as it is not e-enabled yet"
+            )
+        if row["owner_id"]:
+            if staff_ids is None:
+                staff_ids = _staff_ids()
+            if not row["owner_id"].isdigit() or int(row["owner_id"]) not in staff_ids:
+                row["errors"]["owner"] = f"Choose the owner of {name} from the list"
+        elif planned and not (row["owner_name"] and row["owner_department"]):
+            row["errors"]["owner"] = (
+                f"Choose who owns {name}, or enter the name and department of the officer who does"
+            )
+        if row["owner_email"] and "@" not in row["owner_email"]:
+            row["errors"]["officer-email"] = (
+                f"Enter the officer's email address for {name} in the right format, "
+                "like name@example.com"
+            )
         if (
             row["permissible"]
             and not row["e_enabled"]
             and isinstance(target, date)
             and target < today
+            and target != stored_targets.get(lgil)
         ):
             row["errors"]["target"] = (
                 f"The target date for {name} must be today or in the future, as it is not e-enabled yet"
@@ -332,6 +372,10 @@ def _read_interactions(form) -> tuple[dict[int, dict], list[tuple[str, str]]]:  
         row["target"] = target if isinstance(target, date) else None
         for key, message in row["errors"].items():
             anchor = f"#{p}-{key}-day" if key in ("since", "target") else f"#{p}-{key}"
+            if key == "owner" and not row["owner_id"] and not row["owner_name"]:
+                anchor = f"#{p}-owner"
+            elif key == "owner" and not row["owner_id"]:
+                anchor = f"#{p}-officer" if not row["owner_name"] else f"#{p}-officer-department"
             errors.append((anchor, message))
     return rows, errors
 
@@ -350,6 +394,10 @@ def _rows_from_service(service: Service) -> dict[int, dict]:
             "since_parts": parts_of(i.enabled_since if i else None),
             "target_parts": parts_of(i.target_date if i else None),
             "evidence": "" if i is None else i.evidence_url,
+            "owner_id": str(i.owner_id) if i is not None and i.owner_id else "",
+            "owner_name": "" if i is None else i.owner_name,
+            "owner_department": "" if i is None else i.owner_department,
+            "owner_email": "" if i is None else i.owner_email,
             "errors": {},
         }
     return rows
@@ -361,11 +409,18 @@ def interactions(service_id: int):
     """The e-enablement register rows of one service, all ten interaction types on one page."""
     service = _service_for_edit(service_id)
     page_errors: list[tuple[str, str]] = []
+    pairs = svc.delivered_pairs(service.lgsl) if service.lgsl is not None else {}
+    delivered = {lgil: pairs.get((service.lgsl, lgil), []) for lgil in LGIL_TYPES}
     if request.method == "POST":
-        rows, page_errors = _read_interactions(request.form)
+        existing = {i.lgil: i for i in service.interactions}
+        rows, page_errors = _read_interactions(
+            request.form,
+            {lgil: i.target_date for lgil, i in existing.items()},
+            {lgil for lgil, d in delivered.items() if d},
+        )
         if not page_errors:
             before = svc.service_state(service)
-            existing = {i.lgil: i for i in service.interactions}
+            moved: list[tuple[Interaction, date | None]] = []
             for lgil, row in rows.items():
                 item = existing.get(lgil)
                 if row["state"] == "none":
@@ -381,23 +436,43 @@ def interactions(service_id: int):
                 item.e_enabled = row["e_enabled"] and row["permissible"]
                 item.channels = row["channels"] if item.e_enabled else []
                 item.enabled_since = row.get("since")
+                if item.id is not None and item.target_date != row.get("target"):
+                    moved.append((item, item.target_date))
                 item.target_date = row.get("target")
                 item.evidence_url = row["evidence"]
+                item.owner_id = int(row["owner_id"]) if row["owner_id"] else None
+                named = not row["owner_id"]
+                item.owner_name = row["owner_name"] if named else ""
+                item.owner_department = row["owner_department"] if named else ""
+                item.owner_email = row["owner_email"] if named else ""
             db.session.flush()
             svc.record_version(service, "interactions", before, current_user)
+            for item, old_target in moved:
+                record_audit(
+                    "bvpi157.target_date_changed",
+                    "council_service_interaction",
+                    item.id,
+                    {
+                        "service": service.name,
+                        "interaction": item.label,
+                        "from": old_target.isoformat() if old_target else None,
+                        "to": item.target_date.isoformat() if item.target_date else None,
+                        "reason": "Changed on the e-enablement register",
+                    },
+                )
             db.session.commit()
             flash("Interactions saved", "success")
             return redirect(url_for(".interactions", service_id=service.id))
     else:
         rows = _rows_from_service(service)
-    pairs = svc.delivered_pairs(service.lgsl) if service.lgsl is not None else {}
     return render_page(
         "council_services/staff/interactions.html",
         service=service,
         rows=rows,
         types=LGIL_TYPES,
         channels=CHANNELS,
-        delivered={lgil: pairs.get((service.lgsl, lgil), []) for lgil in LGIL_TYPES},
+        delivered=delivered,
+        owners=_owner_choices(),
         page_errors=page_errors,
     )
 

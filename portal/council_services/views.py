@@ -10,6 +10,7 @@ from sqlalchemy import select
 from portal.common.page_cache import do_not_keep
 from portal.council_services import services as svc
 from portal.council_services.catalogue import LIFE_EVENTS, TOPICS
+from portal.council_services.forecast import forecast_view
 from portal.council_services.models import CHANNELS, LGIL_TYPES, LGIL_VERBS, Service
 from portal.council_services.page_cache import cached_page
 from portal.db import write_intent
@@ -160,6 +161,7 @@ def performance():
         history=history,
         chart=trend_chart(history, svc.BVPI157_TARGET),
         lgil_types=LGIL_TYPES,
+        forecast=forecast_view(),
     )
 
 

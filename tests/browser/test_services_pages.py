@@ -94,7 +94,7 @@ def test_resident_journey_without_javascript(demo_app, live_server, nojs_context
         "Household waste collection"
     )
     page.goto(live_server("/performance"))
-    expect(page.locator("svg[role=img]")).to_be_visible()
+    expect(page.locator("svg[aria-labelledby='chart-title chart-desc']")).to_be_visible()
 
 
 def test_staff_pages_are_accessible(demo_app, live_server, context: BrowserContext) -> None:

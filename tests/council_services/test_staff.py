@@ -188,6 +188,8 @@ def test_interactions_bad_input_and_save(app) -> None:
             "lgil-8-target-day": str(soon.day),
             "lgil-8-target-month": str(soon.month),
             "lgil-8-target-year": str(soon.year),
+            "lgil-8-officer": "Sam Patel",
+            "lgil-8-officer-department": "Parks",
             "csrf_token": token,
         }
     )
@@ -199,6 +201,7 @@ def test_interactions_bad_input_and_save(app) -> None:
         assert rows[2].e_enabled and rows[2].channels == ["web", "phone"]
         assert rows[2].enabled_since == date(2025, 4, 1)
         assert not rows[4].applicable
+        assert rows[8].owner_label == "Sam Patel, Parks" and rows[8].target_date == soon
         versions = db.session.scalars(select(ServiceVersion)).all()
         assert versions[-1].action == "interactions" and "interactions" in versions[-1].changes
     history = get_page(client, "council_services_staff.history", service_id=service_id)
