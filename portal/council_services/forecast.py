@@ -63,10 +63,13 @@ def forecast_at(
     figure: svc.Bvpi157 | None = None,
     rows: list[tuple[Service, Interaction]] | None = None,
 ) -> Point:
-    """The figure at `day` if every interaction whose target date is on or before it is delivered."""
+    """The figure at `day` if every interaction whose target date falls from today up to it is
+    delivered. Overdue targets are left out until their owner sets a new date, so the forecast
+    today is the actual figure."""
     figure = figure or svc.bvpi157()
     rows = pending() if rows is None else rows
-    due = sum(1 for _, i in rows if i.target_date is not None and i.target_date <= day)
+    today = uk_today()
+    due = sum(1 for _, i in rows if i.target_date is not None and today <= i.target_date <= day)
     return Point(
         day, min(figure.numerator + due, figure.denominator), figure.denominator, "forecast"
     )

@@ -98,6 +98,17 @@ def test_forecast_counts_targets_due_by_each_date_over_the_same_denominator(app_
     ]  # none has an owner yet; the undated one lacks both
 
 
+def test_an_overdue_target_leaves_the_forecast_until_its_owner_sets_a_new_date(app_ctx) -> None:
+    make_service("Parking", 1000, [enabled(0), planned(1, -3), planned(2, 20)], department="Roads")
+    db.session.commit()
+    assert (bvpi157().numerator, bvpi157().denominator) == (1, 3)
+    # today the forecast is the actual figure, though one target date has passed unmet
+    assert fc.forecast_at(day(0)).numerator == 1
+    assert fc.forecast_at(day(20)).numerator == 2
+    assert fc.forecast_curve()[0].numerator == 1
+    assert [i.lgil for _, i in fc.overdue_by_department()["Roads"]] == [1]
+
+
 def test_return_by_department_and_type_with_exclusions(app, app_ctx) -> None:
     build_register()
     rows = fc.return_rows([day(40)])
