@@ -42,6 +42,12 @@ def address():
             select_error = "Select an address"
         elif not state["error"]:
             state["error"] = "Enter a postcode"
+    elif "uprn_postcode" in request.args and not state["error"]:
+        # Continue pressed before finding the address
+        if not postcode.strip():
+            state["error"] = "Enter a postcode"
+        else:
+            select_error = "Select an address"
     errors = []
     if state["error"]:
         errors.append(("#uprn-postcode", state["error"]))
