@@ -23,6 +23,12 @@ def register(app: Flask) -> None:
             "description": "See and export garden waste subscriptions; cancel one with a refund.",
         }
     )
+    app.extensions.setdefault("portal_my_council_sections", []).append(
+        (35, "Your garden waste collections", services.my_council_rows)
+    )
+    app.extensions.setdefault("portal_personal_data", []).append(
+        ("garden_waste", services.export_personal_data)
+    )
     try:
         from portal.payments.services import register_payment_purpose
     except ImportError:  # the payments slice is not installed

@@ -389,3 +389,52 @@ def sync_deliveries(live: bool = True) -> None:
         "/garden-waste",
         live=live,
     )
+
+
+# ---------------------------------------------------------------- the resident's own
+
+
+def subscriptions_for_user(user_id: int) -> list[GardenSubscription]:
+    return list(
+        db.session.scalars(
+            select(GardenSubscription)
+            .where(GardenSubscription.user_id == user_id)
+            .order_by(GardenSubscription.created_at.desc(), GardenSubscription.id.desc())
+        )
+    )
+
+
+def my_council_rows(user) -> list[dict]:  # noqa: ANN001
+    """Rows for "My council": the person's garden waste subscriptions, newest first."""
+    return [
+        {
+            "text": f"Garden waste collection at {s.address_text}",
+            "context": (
+                f"{govuk_date(s.starts_on)} to {govuk_date(s.ends_on)}, reference {s.reference}"
+                if s.starts_on
+                else f"reference {s.reference}"
+            ),
+            "href": url_for("garden.subscription", reference=s.reference),
+            "status": s.status_label,
+            "date": s.created_at,
+        }
+        for s in subscriptions_for_user(user.id)
+    ]
+
+
+def export_personal_data(user) -> list[dict]:  # noqa: ANN001
+    """Everything the garden waste slice holds about a person."""
+    return [
+        {
+            "reference": s.reference,
+            "address": s.address_text,
+            "email": s.email,
+            "status": s.status,
+            "starts_on": s.starts_on.isoformat() if s.starts_on else None,
+            "ends_on": s.ends_on.isoformat() if s.ends_on else None,
+            "price_pence": s.price_pence,
+            "payment_reference": s.payment_reference,
+            "created_at": s.created_at.isoformat(),
+        }
+        for s in subscriptions_for_user(user.id)
+    ]

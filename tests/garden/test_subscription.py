@@ -323,3 +323,21 @@ def test_staff_see_export_and_finance_refunds(garden, signals):
         "Only an active, paid subscription can be cancelled and refunded"
     ]
     assert signals["ended"] == [item.reference]
+
+
+def test_a_signed_in_resident_sees_it_in_my_council(garden):
+    resident = make_user(garden, email="robin@example.com")
+    client = client_for(garden, resident)
+    soup = check_html(client.get(f"/garden-waste/subscribe/{UPRN}"))
+    assert soup.select_one("#email")["value"] == "robin@example.com"
+    with frozen_at(NOON):
+        pay(client, subscribe(client, email="robin@example.com"))
+        soup = check_html(client.get("/my"))
+    text = soup.get_text(" ", strip=True)
+    item = only_subscription(garden)
+    assert item.user_id == resident.id
+    assert "Garden waste collection at" in text
+    assert f"10 June 2026 to 9 June 2027, reference {item.reference}" in text
+    assert client.get(f"/garden-waste/subscriptions/{item.reference}").status_code == 200
+    other = client_for(garden, make_user(garden))
+    assert other.get(f"/garden-waste/subscriptions/{item.reference}").status_code == 404
