@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from portal.common.audit import record_audit
 from portal.common.gazetteer.services import (
@@ -48,10 +48,29 @@ def postcode_point(text: str) -> tuple[str, tuple[float, float]]:
     return postcode, (latitude, longitude)
 
 
+def kiosk_slugs() -> set[str]:
+    """The places (by slug) where the channels slice has an enrolled kiosk terminal.
+
+    A terminal is enrolled with its library's name, and carries no location of its own: a place
+    whose slug is that name's slug counts as having a council kiosk.
+    """
+    try:
+        from portal.channels.models import KioskDevice  # noqa: PLC0415
+    except ImportError:  # the channels slice is not installed
+        return set()
+    return set(
+        db.session.scalars(select(KioskDevice.library_slug).where(KioskDevice.revoked_at.is_(None)))
+    )
+
+
 def live_facilities(kinds: list[str] | None = None) -> list[Facility]:
+    """Places on the list, of `kinds` (all when empty); "kiosk" also finds places with an
+    enrolled kiosk terminal."""
     query = select(Facility).where(Facility.retired_at.is_(None)).order_by(Facility.name)
     if kinds:
-        query = query.where(Facility.kind.in_(kinds))
+        wanted = Facility.kind.in_(kinds)
+        slugs = kiosk_slugs() if "kiosk" in kinds else set()
+        query = query.where(or_(wanted, Facility.slug.in_(slugs)) if slugs else wanted)
     return list(db.session.scalars(query))
 
 

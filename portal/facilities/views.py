@@ -69,6 +69,7 @@ def nearest():
         kind_options=list(KINDS.items()),
         found=found,
         hours_rows=services.hours_rows,
+        kiosk_slugs=services.kiosk_slugs() if found else set(),
         map_config=_map_config(),
         markers=_markers(found or []),
         page_errors=errors,

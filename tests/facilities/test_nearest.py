@@ -228,3 +228,28 @@ def test_only_editors_and_admins_change_places(places):
     officer = client_for(places, make_user(places, roles=("officer",)))
     assert officer.get("/staff/facilities/new").status_code == 403
     assert places.test_client().get("/staff/facilities/").status_code == 302
+
+
+def test_a_library_with_an_enrolled_kiosk_is_found_as_a_kiosk(places):
+    from portal.channels.kiosk import enrol_device
+
+    staff = make_user(places, roles=("library",))
+    client = places.test_client()
+    url = "/find-your-nearest?postcode=CK1+1AB&kind=kiosk"
+    before = [n for n, _ in listed(check_html(client.get(url)))]
+    assert "Northgate Library" not in before
+    with places.app_context():
+        device, _token, _code = enrol_device("Northgate Library", "Terminal 1", staff.id)
+        db.session.commit()
+        device_id = device.id
+    soup = check_html(client.get(url))
+    names = [n for n, _ in listed(soup)]
+    assert names[0] == "Northgate Library"  # the nearest to CK1 1AB
+    assert "Council kiosk here" in soup.select_one("#facility-northgate-library").get_text()
+    with places.app_context():
+        from portal.channels.models import KioskDevice
+        from portal.common.models import utcnow
+
+        db.session.get(KioskDevice, device_id).revoked_at = utcnow()
+        db.session.commit()
+    assert "Northgate Library" not in [n for n, _ in listed(check_html(client.get(url)))]
