@@ -19,7 +19,7 @@ staff_bp = Blueprint("garden_staff", __name__, url_prefix="/staff/garden-waste")
 VIEW_ROLES = ("officer", "finance", "admin")
 
 
-@bp.get("/")
+@bp.get("")
 def index():
     """What the subscription gives, what it costs, and Start now."""
     return render_page("garden/index.html", price=services.price_pence())

@@ -22,7 +22,7 @@ def test_pages_pass_the_nu_html_checker(garden):
         "/find-your-nearest?postcode=CK1+1AB",
         "/find-your-nearest?postcode=CK1+1AB&kind=kiosk",
         "/find-your-nearest?postcode=SW1A+1AA",
-        "/garden-waste/",
+        "/garden-waste",
         "/garden-waste/address?uprn_postcode=CK1+1AB&uprn_find=1",
         "/garden-waste/address?uprn_postcode=&uprn_find=1",
         f"/garden-waste/subscribe/{UPRN}",

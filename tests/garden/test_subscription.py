@@ -35,7 +35,7 @@ def test_reached_from_the_a_to_z_and_paid_in_the_sandbox(garden, signals):
     soup = check_html(client.get(f"/services/{slug}"))
     button = soup.find("a", string="Subscribe to garden waste collection")
     assert button is not None and button["href"] == "/garden-waste"
-    soup = check_html(client.get("/garden-waste/"))
+    soup = check_html(client.get("/garden-waste"))
     assert "£55.00" in soup.get_text()
     start = soup.find("a", class_="govuk-button--start")["href"]
     soup = check_html(
