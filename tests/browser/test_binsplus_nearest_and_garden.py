@@ -118,3 +118,40 @@ def test_garden_waste_subscription_paid_in_the_sandbox(app, demo, page, nojs_pag
         item = db.session.scalar(select(GardenSubscription))
         assert item.status == "active" and item.payment_reference.startswith("PY-")
         expect(p.locator(".govuk-panel__body")).to_contain_text(item.reference)
+
+
+def test_staff_add_a_place_and_see_subscribers(app, demo, page):  # noqa: ANN001
+    from tests.helpers.auth import make_user, signed_session_cookie
+
+    user = make_user(app, roles=("editor", "finance"), name="Sam Staff")
+    page.context.add_cookies(
+        [
+            {
+                "name": app.config["SESSION_COOKIE_NAME"],
+                "value": signed_session_cookie(app, user),
+                "url": demo.url,
+            }
+        ]
+    )
+    page.goto(demo("/staff/"))
+    page.get_by_role("link", name="Places to visit").click()
+    expect(page.locator("h1")).to_have_text("Places to visit")
+    assert_accessible(page, "staff places list")
+    page.get_by_role("link", name="Add a place").click()
+    page.get_by_role("button", name="Save place").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Enter the name of the place")
+    assert_accessible(page, "staff place form with errors")
+    page.get_by_label("Name", exact=True).fill("Southgate Library")
+    page.get_by_label("Library", exact=True).check()
+    page.get_by_label("Address").fill("3 South Road, Castlebrook")
+    page.get_by_label("Postcode").fill("CK2 9SR")
+    page.get_by_label("Latitude").fill("52.91")
+    page.get_by_label("Longitude").fill("-1.55")
+    page.get_by_label("Opens on Monday").fill("09:00")
+    page.get_by_label("Closes on Monday").fill("17:00")
+    page.get_by_role("button", name="Save place").click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("Southgate Library saved.")
+    page.goto(demo("/staff/"))
+    page.get_by_role("link", name="Garden waste subscribers").click()
+    expect(page.locator("h1")).to_have_text("Garden waste subscribers")
+    assert_accessible(page, "garden subscribers, none yet")
