@@ -341,3 +341,19 @@ def test_a_signed_in_resident_sees_it_in_my_council(garden):
     assert client.get(f"/garden-waste/subscriptions/{item.reference}").status_code == 200
     other = client_for(garden, make_user(garden))
     assert other.get(f"/garden-waste/subscriptions/{item.reference}").status_code == 404
+
+
+def test_the_daily_job_ends_and_reminds(garden, signals):
+    from portal.garden.jobs import garden_waste_daily
+
+    client = garden.test_client()
+    with frozen_at(NOON):
+        pay(client, subscribe(client))
+    item = only_subscription(garden)
+    with frozen_at(datetime(2027, 5, 20, 5, 30, tzinfo=UTC)), garden.app_context():
+        assert garden_waste_daily.call_local() == 1  # the reminder
+        assert garden_waste_daily.call_local() == 0  # run again: nothing more
+    with frozen_at(datetime(2027, 6, 10, 5, 30, tzinfo=UTC)), garden.app_context():
+        assert garden_waste_daily.call_local() == 1  # ended
+    assert only_subscription(garden).status == "expired"
+    assert signals["ended"] == [item.reference]
