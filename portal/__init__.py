@@ -92,6 +92,8 @@ def register_blueprints(app: Flask) -> None:
     from portal.channels import register as register_channels
     from portal.common import register as register_common
     from portal.council_services import register as register_council_services
+    from portal.facilities import register as register_facilities
+    from portal.garden import register as register_garden
     from portal.health import bp as health_bp
     from portal.payments import register as register_payments
     from portal.planning import register as register_planning
@@ -109,6 +111,8 @@ def register_blueprints(app: Flask) -> None:
     register_planning(app)
     __import__("portal.online_forms", fromlist=["register"]).register(app)
     register_channels(app)
+    register_facilities(app)
+    register_garden(app)
 
 
 def register_error_pages(app: Flask) -> None:
