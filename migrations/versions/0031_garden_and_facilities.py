@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0031'
-down_revision = '0021'
+down_revision = '0042'
 branch_labels = None
 depends_on = None
 

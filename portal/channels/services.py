@@ -40,7 +40,7 @@ ACTING_SCOPES: dict[str, frozenset[str] | None] = {
     "admin": None,
 }
 # Public information, address look-ups and the resident's own summary: open to every role.
-ACTING_GENERAL_BLUEPRINTS = frozenset({"site", "council_services", "gazetteer"})
+ACTING_GENERAL_BLUEPRINTS = frozenset({"site", "council_services", "gazetteer", "facilities"})
 ACTING_GENERAL_ENDPOINTS = frozenset({"accounts.my_council", "channels.act_end"})
 SLICE_NAMES = {
     "online_forms": "forms",
