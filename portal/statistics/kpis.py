@@ -205,7 +205,7 @@ PLOT_WIDTH = 520  # bars start at x=0; the label of each group sits on its own l
 def percent_chart(rows: list[Kpi], limit: int = 12) -> dict[str, object]:
     """Grouped bars, 0–100 %, one group per row and one bar per percentage KPI."""
     rows = rows[:limit]
-    bar, label_room, gap = 14, 22, 12
+    bar, label_room, gap = 18, 22, 10  # each bar 12 high in an 18 slot: room for its value
     group = label_room + bar * len(SERIES) + gap
     groups = []
     for i, row in enumerate(rows):
@@ -218,7 +218,7 @@ def percent_chart(rows: list[Kpi], limit: int = 12) -> dict[str, object]:
                 {
                     "y": y0 + label_room + j * bar,
                     "w": width,
-                    "h": bar - 2,
+                    "h": bar - 6,
                     "colour": colour,
                     "name": name,
                     "value": "no data" if value is None else f"{value}%",
