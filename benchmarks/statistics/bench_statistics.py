@@ -8,6 +8,15 @@ Records are inserted through the ORM table (so the rollup triggers run for each 
 production), spread over the last 365 days, 40 services, 4 interaction types and all channels.
 Each view is requested through the Flask test client as a signed-in manager: 3 warm-up requests,
 then --runs timed requests.
+
+    .venv/bin/python -m benchmarks.statistics.bench_statistics --kpis     # the service KPI views
+
+`--kpis` times the four-KPI views (staff page per service/department/channel, CSV, public page)
+with --records transactions, 100,000 satisfaction answers (--answers) and 300,000 journey visits
+(--visits). The KPI views read only the rollups, never the records, so to keep the run short on
+a shared machine the records are generated exactly as above and counted in Python into the same
+daily and monthly rollup rows the triggers would write (the statistics tests prove the triggers'
+rollups equal the records); answers and visits are bulk-inserted into their own tables.
 """
 
 from __future__ import annotations
@@ -90,6 +99,74 @@ def insert_records(count: int, seed: int = 1) -> float:
     return time.perf_counter() - started
 
 
+def insert_kpi_inputs(records: int, answers: int, visits: int, seed: int = 1) -> float:
+    """The rollup rows `records` transactions produce, plus survey answers and journey visits."""
+    from collections import Counter
+
+    from portal.statistics.catalogue import SERVICES
+    from portal.statistics.kpi_models import JourneyVisit, SatisfactionAnswer
+    from portal.statistics.models import TakeUpDaily, TakeUpMonthly
+
+    rng = random.Random(seed)
+    services = list(SERVICES) + list(range(2000, 2000 + max(0, 40 - len(SERVICES))))
+    channels = ["web", "kiosk", "kiosk_assisted", "phone", "face_to_face", "email", "post"]
+    weights = [55, 4, 3, 22, 9, 5, 2]
+    now = datetime.now(UTC)
+    started = time.perf_counter()
+    daily: Counter = Counter()
+    for _ in range(records):
+        day = (now - timedelta(seconds=rng.randint(0, 365 * 86400))).date()
+        daily[
+            (day, rng.choice(services), rng.choice((0, 2, 3, 8)), rng.choices(channels, weights)[0])
+        ] += 1
+    monthly: Counter = Counter()
+    for (day, lgsl, lgil, channel), n in daily.items():
+        monthly[(day.replace(day=1), lgsl, lgil, channel)] += n
+    for table, column, counts in (
+        (TakeUpDaily.__table__, "day", daily),
+        (TakeUpMonthly.__table__, "month", monthly),
+    ):
+        rows = [
+            {column: key[0], "lgsl": key[1], "lgil": key[2], "channel": key[3], "transactions": n}
+            for key, n in counts.items()
+        ]
+        for offset in range(0, len(rows), 20_000):
+            db.session.execute(sa.insert(table), rows[offset : offset + 20_000])
+    today = now.date()
+    answer_rows = [
+        {
+            "day": today - timedelta(days=rng.randint(0, 364)),
+            "lgsl": rng.choice(services),
+            "lgil": rng.choice((0, 2, 3, 8)),
+            "channel": rng.choice(("web", "kiosk", "kiosk_assisted")),
+            "rating": rng.choices((5, 4, 3, 2, 1), (35, 30, 15, 12, 8))[0],
+            "comment": "A comment" if rng.random() < 0.1 else None,
+        }
+        for _ in range(answers)
+    ]
+    visit_rows = []
+    for _ in range(visits):
+        day = today - timedelta(days=rng.randint(0, 364))
+        visit_rows.append(
+            {
+                "journey": "form:bench",
+                "lgsl": rng.choice(services),
+                "lgil": rng.choice((0, 4)),
+                "channel": rng.choices(channels[:3], (90, 6, 4))[0],
+                "started_on": day,
+                "completed_on": day if rng.random() < 0.8 else None,
+            }
+        )
+    for table, rows in (
+        (SatisfactionAnswer.__table__, answer_rows),
+        (JourneyVisit.__table__, visit_rows),
+    ):
+        for offset in range(0, len(rows), 20_000):
+            db.session.execute(sa.insert(table), rows[offset : offset + 20_000])
+    db.session.commit()
+    return time.perf_counter() - started
+
+
 def signed_in_client(app):  # noqa: ANN001, ANN201
     from tests.helpers.auth import client_for, make_user
 
@@ -101,6 +178,9 @@ def main() -> None:
     parser.add_argument("--database-url", default="")
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--kpis", action="store_true", help="time the four service KPI views")
+    parser.add_argument("--answers", type=int, default=100_000)
+    parser.add_argument("--visits", type=int, default=300_000)
     parser.add_argument(
         "--keep", action="store_true", help="PostgreSQL: keep the schema and reuse its records"
     )
@@ -122,7 +202,10 @@ def main() -> None:
         upgrade(revision="heads")
         if args.keep and args.database_url:
             reuse = bool(db.session.scalar(sa.text("SELECT count(*) FROM service_transactions")))
-        seconds = 0.0 if reuse else insert_records(args.records)
+        if args.kpis:
+            seconds = 0.0 if reuse else insert_kpi_inputs(args.records, args.answers, args.visits)
+        else:
+            seconds = 0.0 if reuse else insert_records(args.records)
         # What autovacuum/autoanalyze does after a bulk load (the rollups are updated in place).
         if db.engine.dialect.name == "postgresql":
             with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -140,7 +223,12 @@ def main() -> None:
             set_portal_delivery("bench", str(lgsl), lgsl, 0, "Bench", "/")
         db.session.commit()
     print(f"database: {app.config['SQLALCHEMY_DATABASE_URI'].split('?')[0].split('@')[-1]}")
-    if seconds:
+    if args.kpis:
+        print(
+            f"KPI inputs: {args.records:,} transactions as rollup rows, {args.answers:,} answers, "
+            f"{args.visits:,} journey visits, made in {seconds:.1f} s"
+        )
+    elif seconds:
         rate = records / seconds
         print(f"records: {records:,} inserted in {seconds:.1f} s ({rate:,.0f}/s, triggers on)")
     else:
@@ -176,6 +264,30 @@ def main() -> None:
         ("CSV export, custom 365 days", f"/staff/statistics/export.csv?{custom(year_ago, today)}"),
         ("public take-up page", "/performance/take-up"),
     ]
+    if args.kpis:
+        views = [
+            ("KPIs by service, month", "/staff/statistics/kpis?period=month"),
+            ("KPIs by service, quarter", "/staff/statistics/kpis?period=quarter"),
+            (
+                "KPIs by service, custom 365 days",
+                f"/staff/statistics/kpis?{custom(year_ago, today)}",
+            ),
+            (
+                "KPIs by department, custom 731 days",
+                f"/staff/statistics/kpis?by=department&{custom(two_years, today)}",
+            ),
+            ("KPIs by channel, quarter", "/staff/statistics/kpis?by=channel&period=quarter"),
+            (
+                "KPIs by interaction, quarter, one service",
+                "/staff/statistics/kpis?by=interaction&period=quarter&service=524",
+            ),
+            (
+                "KPI CSV, custom 365 days",
+                f"/staff/statistics/kpis/export.csv?{custom(year_ago, today)}",
+            ),
+            ("survey comments, all services", "/staff/statistics/kpis/comments"),
+            ("public KPIs per service", "/performance/services"),
+        ]
     print()
     print("| view | p50 ms | p95 ms |")
     print("|---|---:|---:|")

@@ -13,17 +13,20 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from flask import current_app, session
+from huey import crontab
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from portal.common.clock import govuk_date, uk_today
 from portal.common.outbox import queue_email
 from portal.common.transactions import CHANNELS, current_channel
 from portal.common.urls import external_url
+from portal.db import write_intent
 from portal.extensions import db
+from portal.jobs import huey, with_app_context
 from portal.statistics.catalogue import channel_label, interaction_label, service_label
 from portal.statistics.kpi_models import SatisfactionAnswer, UsedSurveyToken
 
@@ -198,3 +201,19 @@ def comments(lgsl: int | None, limit: int = 200) -> list[SatisfactionAnswer]:
         query = query.where(SatisfactionAnswer.lgsl == lgsl)
     query = query.order_by(SatisfactionAnswer.day.desc(), SatisfactionAnswer.id.desc())
     return list(db.session.scalars(query.limit(limit)))
+
+
+def purge_used_tokens(today: date | None = None) -> int:
+    """Forget used tokens once every token of theirs has expired anyway; returns how many."""
+    cutoff = (today or uk_today()) - timedelta(days=TOKEN_MAX_AGE_DAYS + 1)
+    result = db.session.execute(delete(UsedSurveyToken).where(UsedSurveyToken.used_on < cutoff))
+    return result.rowcount or 0
+
+
+@huey.periodic_task(crontab(hour="3", minute="20"))
+@with_app_context
+def purge_used_survey_tokens() -> int:
+    with write_intent():
+        removed = purge_used_tokens()
+        db.session.commit()
+    return removed
