@@ -342,3 +342,38 @@ def test_the_public_page_says_each_figure_in_plain_english(app):
     assert "no online forms or payments were started" in summary
     assert "100.0% of the 1 people who answered our survey were satisfied" in summary
     assert page.select_one("#table-public-kpis") is not None
+
+
+def test_every_kpi_and_survey_page_passes_the_html_checker(demo, runner_for):  # noqa: F811
+    import pytest
+
+    from tests.helpers.walk import vnu_available, vnu_errors
+
+    if (reason := vnu_available()) is not None:
+        pytest.skip(reason)
+    _seed(demo)
+    client, soup = _submitted_form(demo, runner_for)
+    data = _survey_form(soup)
+    pages = {"confirmation with the survey": str(soup)}
+    pages["survey, error"] = client.post("/feedback/satisfaction", data=data).get_data(True)
+    pages["survey, error (htmx fragment)"] = (
+        "<!DOCTYPE html><html lang='en'><head><title>x</title></head><body><main>"
+        + client.post("/feedback/satisfaction", data=data, headers={"HX-Request": "true"}).get_data(
+            True
+        )
+        + "</main></body></html>"
+    )
+    pages["survey, thank you"] = client.post(
+        "/feedback/satisfaction", data={**data, "rating": "5", "comment": "Fine"}
+    ).get_data(True)
+    manager = client_for(demo, make_user(demo, roles=("manager",)))
+    for url in (
+        "/staff/statistics/kpis",
+        "/staff/statistics/kpis?by=channel&period=quarter",
+        "/staff/statistics/kpis?period=custom&from-day=1",
+        "/staff/statistics/kpis/comments",
+        "/staff/statistics/kpis/comments?service=524",
+    ):
+        pages[url] = manager.get(url).get_data(True)
+    pages["/performance/services"] = demo.test_client().get("/performance/services").get_data(True)
+    assert vnu_errors(pages) == []
