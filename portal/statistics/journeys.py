@@ -1,22 +1,24 @@
 """Completion rate: form and payment journeys started and completed, once per visit.
 
 A visit is the resident's browser session. The first time a session starts a journey
-("form:<slug>", "payment:<bill type>") a `JourneyVisit` row is added; starting it again in the
-same session (pressing start twice, going back, reloading) adds nothing. The journey completes
-when the form is submitted or the payment is paid, in the same session: the visit row gets its
-completion day and the session forgets it, so a second request in the same session is a new
-visit. No session id, user id or address is stored.
+("form:<slug>", "payment:<LGSL>-<LGIL>") the day's `started` count for its service, interaction
+and channel goes up by one, and the session (a signed cookie) remembers the journey with that
+day and cell; starting it again in the same session (pressing start twice, going back,
+reloading) adds nothing. When the form is submitted or the payment paid in the same session,
+`completed` goes up by one on the day and cell the journey started on, and the session forgets
+it, so a second request in the same session is a new start. Nothing about the visitor is stored.
 """
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import session
-from sqlalchemy import update
 
 from portal.common.clock import uk_today
 from portal.common.transactions import current_channel
-from portal.extensions import db
-from portal.statistics.kpi_models import JourneyVisit
+from portal.statistics.kpi_counts import add_counts
+from portal.statistics.kpi_models import JourneyDaily, JourneyMonthly
 
 SESSION_KEY = "kpi_journeys"
 
@@ -31,35 +33,35 @@ def journey_open(journey: str) -> bool:
     return journey in session.get(SESSION_KEY, {})
 
 
+def _add(day: date, lgsl: int, lgil: int, channel: str, **increments: int) -> None:
+    add_counts(
+        JourneyDaily.__table__,
+        JourneyMonthly.__table__,
+        day,
+        {"lgsl": lgsl, "lgil": lgil, "channel": channel},
+        increments,
+    )
+
+
 def start_journey(journey: str, lgsl: int | None, lgil: int) -> bool:
     """Count the start of `journey` once in this visit; True when a start was added."""
-    started: dict[str, int] = dict(session.get(SESSION_KEY, {}))
+    started: dict[str, list] = dict(session.get(SESSION_KEY, {}))
     if journey in started:
         return False
-    visit = JourneyVisit(
-        journey=journey[:120],
-        lgsl=int(lgsl or 0),
-        lgil=int(lgil),
-        channel=current_channel()[0],
-        started_on=uk_today(),
-    )
-    db.session.add(visit)
-    db.session.flush()
-    started[journey] = visit.id
+    day, cell = uk_today(), (int(lgsl or 0), int(lgil), current_channel()[0])
+    _add(day, *cell, started=1, completed=0)
+    started[journey] = [day.isoformat(), *cell]
     session[SESSION_KEY] = started
     return True
 
 
 def complete_journey(journey: str) -> bool:
-    """Mark this visit's `journey` completed (in the caller's transaction); True if it was open."""
-    started: dict[str, int] = dict(session.get(SESSION_KEY, {}))
-    visit_id = started.pop(journey, None)
-    if visit_id is None:
+    """Count this visit's `journey` completed (in the caller's transaction); True if it was open."""
+    started: dict[str, list] = dict(session.get(SESSION_KEY, {}))
+    entry = started.pop(journey, None)
+    if entry is None:
         return False
     session[SESSION_KEY] = started
-    result = db.session.execute(
-        update(JourneyVisit)
-        .where(JourneyVisit.id == visit_id, JourneyVisit.completed_on.is_(None))
-        .values(completed_on=uk_today())
-    )
-    return bool(result.rowcount)
+    day, lgsl, lgil, channel = entry
+    _add(date.fromisoformat(day), int(lgsl), int(lgil), str(channel), started=0, completed=1)
+    return True

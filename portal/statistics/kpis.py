@@ -8,9 +8,11 @@ channel and period.
   on each channel, divided by all transactions.
 - User satisfaction: "satisfied" and "very satisfied" answers / all answers.
 
-Each figure reads one grouped query per source (the take-up rollups, `journey_visits`,
-`satisfaction_answers`), grouped by (LGSL, LGIL, channel); every breakdown is summed from those
-cells in Python, so the rows of every view add up to the same totals.
+Each figure reads grouped queries over daily and monthly count tables (the take-up rollups,
+`journey_daily`/`journey_monthly`, `satisfaction_daily`/`satisfaction_monthly`): the days at
+either end of the period from the daily table, the whole months from the monthly one, grouped
+by (LGSL, LGIL, channel); every breakdown is summed from those cells in Python, so the rows of
+every view add up to the same totals.
 """
 
 from __future__ import annotations
@@ -33,7 +35,12 @@ from portal.statistics.catalogue import (
     interaction_label,
     service_label,
 )
-from portal.statistics.kpi_models import JourneyVisit, SatisfactionAnswer
+from portal.statistics.kpi_models import (
+    JourneyDaily,
+    JourneyMonthly,
+    SatisfactionDaily,
+    SatisfactionMonthly,
+)
 from portal.statistics.satisfaction import RATINGS, SATISFIED
 
 DIMENSIONS = {
@@ -94,13 +101,30 @@ def _share(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
 
-def _day_filter(query, column, period: stats.Period):  # noqa: ANN001, ANN202
-    return query.where(column >= period.start, column <= period.end)
+def _count_queries(daily, monthly, sums, period: stats.Period, filters: stats.Filters):  # noqa: ANN001, ANN202
+    """One grouped query per piece of the period: the days at either end read the daily table,
+    the whole months between them the monthly one (as the take-up rollups are read)."""
+    services = catalogue()
+    days, months = stats.split_range(period.start, period.end)
+    queries = []
+    for table, column, ranges in (
+        (daily, daily.day, days),
+        (monthly, monthly.month, [months] if months else []),
+    ):
+        for low, high in ranges:
+            groups = (table.lgsl, table.lgil, table.channel) + tuple(
+                getattr(table, name) for name in sums if not name.startswith("sum:")
+            )
+            totals = tuple(
+                func.sum(getattr(table, name[4:])) for name in sums if name.startswith("sum:")
+            )
+            query = select(*groups, *totals).where(column >= low, column <= high).group_by(*groups)
+            queries.append(filters.apply(query, table, services))
+    return queries
 
 
 def cells(period: stats.Period, filters: stats.Filters) -> dict[Cell, Kpi]:
     """Every (LGSL, LGIL, channel) cell with something in the period, with its inputs."""
-    services = catalogue()
     costs = stats.unit_costs()
     out: dict[Cell, Kpi] = {}
 
@@ -117,31 +141,24 @@ def cells(period: stats.Period, filters: stats.Filters) -> dict[Cell, Kpi]:
             row.self_service += n
         row.cost += costs.get(channel, Decimal(0)) * n
 
-    j = JourneyVisit
-    query = select(
-        j.lgsl,
-        j.lgil,
-        j.channel,
-        func.count(),
-        func.count(j.completed_on),
-    ).group_by(j.lgsl, j.lgil, j.channel)
-    query = filters.apply(_day_filter(query, j.started_on, period), j, services)
-    for lgsl, lgil, channel, started, completed in db.session.execute(query):
-        row = cell(lgsl, lgil, channel)
-        row.started += int(started)
-        row.completed += int(completed)
+    for query in _count_queries(
+        JourneyDaily, JourneyMonthly, ("sum:started", "sum:completed"), period, filters
+    ):
+        for lgsl, lgil, channel, started, completed in db.session.execute(query):
+            row = cell(lgsl, lgil, channel)
+            row.started += int(started or 0)
+            row.completed += int(completed or 0)
 
-    a = SatisfactionAnswer
-    query = select(a.lgsl, a.lgil, a.channel, a.rating, func.count()).group_by(
-        a.lgsl, a.lgil, a.channel, a.rating
-    )
-    query = filters.apply(_day_filter(query, a.day, period), a, services)
-    for lgsl, lgil, channel, rating, n in db.session.execute(query):
-        row = cell(lgsl, lgil, channel)
-        row.answers += int(n)
-        row.ratings[int(rating)] += int(n)
-        if int(rating) in SATISFIED:
-            row.satisfied += int(n)
+    for query in _count_queries(
+        SatisfactionDaily, SatisfactionMonthly, ("rating", "sum:answers"), period, filters
+    ):
+        for lgsl, lgil, channel, rating, n in db.session.execute(query):
+            row = cell(lgsl, lgil, channel)
+            n = int(n or 0)
+            row.answers += n
+            row.ratings[int(rating)] += n
+            if int(rating) in SATISFIED:
+                row.satisfied += n
     return out
 
 

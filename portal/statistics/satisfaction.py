@@ -28,7 +28,13 @@ from portal.db import write_intent
 from portal.extensions import db
 from portal.jobs import huey, with_app_context
 from portal.statistics.catalogue import channel_label, interaction_label, service_label
-from portal.statistics.kpi_models import SatisfactionAnswer, UsedSurveyToken
+from portal.statistics.kpi_counts import add_counts
+from portal.statistics.kpi_models import (
+    SatisfactionAnswer,
+    SatisfactionDaily,
+    SatisfactionMonthly,
+    UsedSurveyToken,
+)
 
 RATINGS: dict[int, str] = {
     5: "Very satisfied",
@@ -160,6 +166,13 @@ def record_answer(ticket: SurveyTicket, rating: int, comment: str) -> Satisfacti
         comment=comment,
     )
     db.session.add(answer)
+    add_counts(
+        SatisfactionDaily.__table__,
+        SatisfactionMonthly.__table__,
+        ticket.day,
+        {"lgsl": ticket.lgsl, "lgil": ticket.lgil, "channel": ticket.channel, "rating": rating},
+        {"answers": 1},
+    )
     db.session.add(UsedSurveyToken(token_hash=ticket.key, used_on=uk_today()))
     if comment:
         owner = owner_email(ticket.lgsl)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from portal.council_services.demo import load_demo_catalogue
 from portal.extensions import db
 from portal.payments.demo import load_demo_bills
-from portal.statistics.kpi_models import JourneyVisit, SatisfactionAnswer
+from portal.statistics.kpi_models import JourneyDaily, SatisfactionAnswer
 from tests.browser.test_statistics_charts import OVERLAPS, TEXT_SPACING, cookie_for
 from tests.helpers.auth import make_user
 from tests.helpers.browser import assert_accessible as _assert_accessible
@@ -99,8 +99,8 @@ def _survey(page: Page, app, js: bool) -> None:  # noqa: ANN001
         assert [(a.channel, a.rating, a.comment) for a in answers] == [
             ("web", 4, "Quick, thank you")
         ]
-        visits = db.session.scalars(select(JourneyVisit)).all()
-        assert len(visits) == 1 and visits[0].completed_on is not None
+        journeys = db.session.scalars(select(JourneyDaily)).all()
+        assert [(j.started, j.completed) for j in journeys] == [(1, 1)]
 
 
 @pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])

@@ -13,7 +13,15 @@ from sqlalchemy import func, select
 from portal.common.clock import uk_today
 from portal.common.models import OutboxEmail, ServiceTransaction
 from portal.extensions import db
-from portal.statistics.kpi_models import JourneyVisit, SatisfactionAnswer, UsedSurveyToken
+from portal.statistics.kpi_counts import add_counts
+from portal.statistics.kpi_models import (
+    JourneyDaily,
+    JourneyMonthly,
+    SatisfactionAnswer,
+    SatisfactionDaily,
+    SatisfactionMonthly,
+    UsedSurveyToken,
+)
 from tests.helpers.auth import client_for, make_user
 from tests.helpers.pages import check_html, csrf_token, error_summary
 from tests.online_forms.conftest import demo, offices, runner_for  # noqa: F401
@@ -37,6 +45,27 @@ def _answers(app):  # noqa: ANN001, ANN202
             (a.lgsl, a.lgil, a.channel, a.day, a.rating, a.comment)
             for a in db.session.scalars(select(SatisfactionAnswer).order_by(SatisfactionAnswer.id))
         ]
+
+
+def _journeys(app):  # noqa: ANN001, ANN202
+    """The daily journey counts, checked against the monthly ones."""
+    with app.app_context():
+        daily = [
+            (r.day, r.lgsl, r.lgil, r.channel, r.started, r.completed)
+            for r in db.session.scalars(select(JourneyDaily).order_by(JourneyDaily.day))
+        ]
+        monthly = [
+            (r.month, r.lgsl, r.lgil, r.channel, r.started, r.completed)
+            for r in db.session.scalars(select(JourneyMonthly))
+        ]
+    assert sorted(monthly) == sorted((d.replace(day=1), *rest) for d, *rest in daily)
+    return daily
+
+
+def _add_answer(day, rating: int) -> None:  # noqa: ANN001
+    key = {"lgsl": 524, "lgil": 0, "channel": "web", "rating": rating}
+    db.session.add(SatisfactionAnswer(day=day, **key))
+    add_counts(SatisfactionDaily.__table__, SatisfactionMonthly.__table__, day, key, {"answers": 1})
 
 
 def _submitted_form(demo, runner_for):  # noqa: ANN001, ANN202, F811
@@ -77,6 +106,11 @@ def test_an_answer_is_recorded_without_identifying_the_resident_and_only_once(de
     page = check_html(response)
     assert page.h1.get_text(strip=True) == "Thank you for your feedback"
     assert _answers(demo) == [(524, 0, "web", uk_today(), 2, "The address search was slow")]
+    with demo.app_context():
+        daily = db.session.execute(select(SatisfactionDaily.__table__)).all()
+        monthly = db.session.execute(select(SatisfactionMonthly.__table__)).all()
+        assert [tuple(r) for r in daily] == [(uk_today(), 524, 0, "web", 2, 1)]
+        assert [tuple(r) for r in monthly] == [(uk_today().replace(day=1), 524, 0, "web", 2, 1)]
     with demo.app_context():
         columns = set(SatisfactionAnswer.__table__.columns.keys())
         assert columns == {"id", "day", "lgsl", "lgil", "channel", "rating", "comment"}
@@ -172,21 +206,11 @@ def test_a_form_start_counts_once_per_visit_and_completes_on_submission(demo, ru
     runner = runner_for("report-missed-bin")
     runner.start()
     runner.start()  # started again in the same visit: still one start
-    with demo.app_context():
-        visits = db.session.scalars(select(JourneyVisit)).all()
-        assert [(v.journey, v.lgsl, v.lgil, v.channel, v.completed_on) for v in visits] == [
-            ("form:report-missed-bin", 524, 0, "web", None)
-        ]
+    assert _journeys(demo) == [(uk_today(), 524, 0, "web", 1, 0)]
     other = runner_for("report-missed-bin")  # another visit that never finishes
     other.start()
     complete_missed_bin(runner)
-    with demo.app_context():
-        rows = (
-            db.session.execute(select(JourneyVisit.completed_on).order_by(JourneyVisit.id))
-            .scalars()
-            .all()
-        )
-        assert rows == [uk_today(), None]
+    assert _journeys(demo) == [(uk_today(), 524, 0, "web", 2, 1)]
     manager = client_for(demo, make_user(demo, roles=("manager",)))
     page = check_html(manager.get("/staff/statistics/kpis"))
     assert page.select_one("#kpi-completion").get_text(strip=True) == "50.0%"
@@ -200,10 +224,10 @@ def test_a_bill_payment_starts_once_per_visit_and_completes_when_paid(bills):  #
     confirmation = client.get(local(final.headers["Location"]))
     soup = check_html(confirmation)
     with bills.app_context():
-        visits = db.session.scalars(select(JourneyVisit)).all()
-        assert len(visits) == 1
-        assert visits[0].journey.startswith("payment:") and visits[0].completed_on == uk_today()
-        payment_lgsl = db.session.scalar(select(ServiceTransaction.lgsl))
+        payment_lgsl, payment_lgil = db.session.execute(
+            select(ServiceTransaction.lgsl, ServiceTransaction.lgil)
+        ).one()
+    assert _journeys(bills) == [(uk_today(), payment_lgsl, payment_lgil, "web", 1, 1)]
     data = _survey_form(soup)
     client.post("/feedback/satisfaction", data={**data, "rating": "4"})
     answers = _answers(bills)
@@ -219,21 +243,13 @@ def _seed(app):  # noqa: ANN001, ANN202
                 db.session.add(
                     ServiceTransaction(lgsl=524, lgil=0, channel=channel, kind="form_submission")
                 )
-        for completed in (True, True, True, False):
-            db.session.add(
-                JourneyVisit(
-                    journey="form:x",
-                    lgsl=524,
-                    lgil=0,
-                    channel="web",
-                    started_on=today,
-                    completed_on=today if completed else None,
-                )
-            )
+        key = {"lgsl": 524, "lgil": 0, "channel": "web"}
+        add_counts(
+            JourneyDaily.__table__, JourneyMonthly.__table__, today, key,
+            {"started": 4, "completed": 3},
+        )  # fmt: skip
         for rating in (5, 4, 3, 1):
-            db.session.add(
-                SatisfactionAnswer(day=today, lgsl=524, lgil=0, channel="web", rating=rating)
-            )
+            _add_answer(today, rating)
         db.session.commit()
 
 
@@ -325,9 +341,7 @@ def test_the_public_page_says_each_figure_in_plain_english(app):
                     kind="form_submission",
                 )
             )
-        db.session.add(
-            SatisfactionAnswer(day=last_month, lgsl=524, lgil=0, channel="web", rating=5)
-        )
+        _add_answer(last_month, 5)
         db.session.commit()
     client = app.test_client()
     performance = check_html(client.get("/performance"))
