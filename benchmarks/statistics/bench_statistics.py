@@ -55,17 +55,17 @@ def build_app(database_url: str, instance: Path):  # noqa: ANN201
     return create_app(settings=settings)
 
 
-def prepare_database(url: str, instance: Path, keep: bool = False) -> str:
+def prepare_database(url: str, instance: Path, keep: bool = False, schema: str = SCHEMA) -> str:
     if not url:
         return f"sqlite:///{instance / 'bench.db'}"
     engine = sa.create_engine(normalise_database_url(url))
     with engine.begin() as conn:
         if not keep:
-            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE'))
-        conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{SCHEMA}"'))
+            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
     engine.dispose()
     joiner = "&" if "?" in url else "?"
-    return f"{normalise_database_url(url)}{joiner}options=-csearch_path%3D{SCHEMA}"
+    return f"{normalise_database_url(url)}{joiner}options=-csearch_path%3D{schema}"
 
 
 def insert_records(count: int, seed: int = 1) -> float:
@@ -228,7 +228,8 @@ def main() -> None:
     args = parser.parse_args()
 
     instance = Path(tempfile.mkdtemp(prefix="bench-statistics-"))
-    url = prepare_database(args.database_url, instance, args.keep)
+    schema = f"{SCHEMA}_kpis" if args.kpis else SCHEMA  # its own schema: runs never collide
+    url = prepare_database(args.database_url, instance, args.keep, schema)
     reuse = False
     if args.sqlite_path and not args.database_url:
         reuse = Path(args.sqlite_path).exists()
@@ -345,7 +346,7 @@ def main() -> None:
     if args.database_url and not args.keep:
         engine = sa.create_engine(normalise_database_url(args.database_url))
         with engine.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE'))
+            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         engine.dispose()
 
 

@@ -17,13 +17,12 @@ every view add up to the same totals.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from portal.common.transactions import CHANNELS, SELF_SERVICE_DIGITAL
 from portal.extensions import db
@@ -65,7 +64,6 @@ class Kpi:
     completed: int = 0
     answers: int = 0
     satisfied: int = 0
-    ratings: dict[int, int] = field(default_factory=lambda: defaultdict(int))
 
     def add(self, other: Kpi) -> None:
         self.transactions += other.transactions
@@ -75,8 +73,6 @@ class Kpi:
         self.completed += other.completed
         self.answers += other.answers
         self.satisfied += other.satisfied
-        for rating, n in other.ratings.items():
-            self.ratings[rating] += n
 
     @property
     def digital_take_up(self) -> float | None:
@@ -101,10 +97,9 @@ def _share(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
 
-def _count_queries(daily, monthly, sums, period: stats.Period, filters: stats.Filters):  # noqa: ANN001, ANN202
+def _count_queries(daily, monthly, sums, period, filters, services):  # noqa: ANN001, ANN202
     """One grouped query per piece of the period: the days at either end read the daily table,
     the whole months between them the monthly one (as the take-up rollups are read)."""
-    services = catalogue()
     days, months = stats.split_range(period.start, period.end)
     queries = []
     for table, column, ranges in (
@@ -112,19 +107,25 @@ def _count_queries(daily, monthly, sums, period: stats.Period, filters: stats.Fi
         (monthly, monthly.month, [months] if months else []),
     ):
         for low, high in ranges:
-            groups = (table.lgsl, table.lgil, table.channel) + tuple(
-                getattr(table, name) for name in sums if not name.startswith("sum:")
-            )
-            totals = tuple(
-                func.sum(getattr(table, name[4:])) for name in sums if name.startswith("sum:")
-            )
+            groups = (table.lgsl, table.lgil, table.channel)
+            totals = tuple(_total(table, name) for name in sums)
             query = select(*groups, *totals).where(column >= low, column <= high).group_by(*groups)
             queries.append(filters.apply(query, table, services))
     return queries
 
 
-def cells(period: stats.Period, filters: stats.Filters) -> dict[Cell, Kpi]:
+def _total(table, name: str):  # noqa: ANN001, ANN202
+    """`sum:<column>`, or `satisfied`: the answers rated satisfied or very satisfied."""
+    if name == "satisfied":
+        return func.sum(case((table.rating.in_(SATISFIED), table.answers), else_=0))
+    return func.sum(getattr(table, name.removeprefix("sum:")))
+
+
+def cells(
+    period: stats.Period, filters: stats.Filters, services: dict | None = None
+) -> dict[Cell, Kpi]:
     """Every (LGSL, LGIL, channel) cell with something in the period, with its inputs."""
+    services = services if services is not None else catalogue()
     costs = stats.unit_costs()
     out: dict[Cell, Kpi] = {}
 
@@ -142,7 +143,7 @@ def cells(period: stats.Period, filters: stats.Filters) -> dict[Cell, Kpi]:
         row.cost += costs.get(channel, Decimal(0)) * n
 
     for query in _count_queries(
-        JourneyDaily, JourneyMonthly, ("sum:started", "sum:completed"), period, filters
+        JourneyDaily, JourneyMonthly, ("sum:started", "sum:completed"), period, filters, services
     ):
         for lgsl, lgil, channel, started, completed in db.session.execute(query):
             row = cell(lgsl, lgil, channel)
@@ -150,15 +151,17 @@ def cells(period: stats.Period, filters: stats.Filters) -> dict[Cell, Kpi]:
             row.completed += int(completed or 0)
 
     for query in _count_queries(
-        SatisfactionDaily, SatisfactionMonthly, ("rating", "sum:answers"), period, filters
+        SatisfactionDaily,
+        SatisfactionMonthly,
+        ("sum:answers", "satisfied"),
+        period,
+        filters,
+        services,
     ):
-        for lgsl, lgil, channel, rating, n in db.session.execute(query):
+        for lgsl, lgil, channel, answers, satisfied in db.session.execute(query):
             row = cell(lgsl, lgil, channel)
-            n = int(n or 0)
-            row.answers += n
-            row.ratings[int(rating)] += n
-            if int(rating) in SATISFIED:
-                row.satisfied += n
+            row.answers += int(answers or 0)
+            row.satisfied += int(satisfied or 0)
     return out
 
 
@@ -187,7 +190,7 @@ def report(period: stats.Period, filters: stats.Filters, dimension: str = "servi
     key_of, label_of = _key_and_label(dimension, services)
     rows: dict[object, Kpi] = {}
     total = Kpi("all", "Total")
-    for cell_key, inputs in cells(period, filters).items():
+    for cell_key, inputs in cells(period, filters, services).items():
         key = key_of(cell_key)
         if key not in rows:
             rows[key] = Kpi(key, label_of(key))
