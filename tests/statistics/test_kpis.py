@@ -354,7 +354,10 @@ def test_the_public_page_says_each_figure_in_plain_english(app):
     summary = page.select_one("#kpi-summary").get_text(" ", strip=True)
     assert "75.0% of transactions were done by residents themselves online" in summary
     assert "no online forms or payments were started" in summary
-    assert "100.0% of the 1 people who answered our survey were satisfied" in summary
+    assert "100.0% of the 1 person who answered our survey was satisfied" in summary
+    services = page.select_one("#kpi-services").get_text(" ", strip=True)
+    assert "4 transactions, 75.0% done by residents themselves online." in services
+    assert "1 person who answered our survey was satisfied" in services
     assert page.select_one("#table-public-kpis") is not None
 
 
