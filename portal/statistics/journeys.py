@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import session
+from flask_login import current_user
 
 from portal.common.clock import uk_today
 from portal.common.transactions import current_channel
@@ -21,6 +22,7 @@ from portal.statistics.kpi_counts import add_counts
 from portal.statistics.kpi_models import JourneyDaily, JourneyMonthly
 
 SESSION_KEY = "kpi_journeys"
+STAFF_CHANNELS = ("phone", "face_to_face")
 
 
 def payment_journey(lgsl: int | None, lgil: int) -> str:
@@ -28,9 +30,18 @@ def payment_journey(lgsl: int | None, lgil: int) -> str:
     return f"payment:{int(lgsl or 0)}-{int(lgil)}"
 
 
+def _visit_key(journey: str) -> str:
+    """The journey as this visit knows it. Staff acting for callers (phone, face to face) serve
+    many residents in one session: each caller's journey is a visit of its own."""
+    channel, staff_id = current_channel()
+    if staff_id is not None and channel in STAFF_CHANNELS and current_user.is_authenticated:
+        return f"{journey}@{current_user.id}"
+    return journey
+
+
 def journey_open(journey: str) -> bool:
     """This visit has started `journey` and not completed it."""
-    return journey in session.get(SESSION_KEY, {})
+    return _visit_key(journey) in session.get(SESSION_KEY, {})
 
 
 def _add(day: date, lgsl: int, lgil: int, channel: str, **increments: int) -> None:
@@ -46,6 +57,7 @@ def _add(day: date, lgsl: int, lgil: int, channel: str, **increments: int) -> No
 def start_journey(journey: str, lgsl: int | None, lgil: int) -> bool:
     """Count the start of `journey` once in this visit; True when a start was added."""
     started: dict[str, list] = dict(session.get(SESSION_KEY, {}))
+    journey = _visit_key(journey)
     if journey in started:
         return False
     day, cell = uk_today(), (int(lgsl or 0), int(lgil), current_channel()[0])
@@ -58,7 +70,7 @@ def start_journey(journey: str, lgsl: int | None, lgil: int) -> bool:
 def complete_journey(journey: str) -> bool:
     """Count this visit's `journey` completed (in the caller's transaction); True if it was open."""
     started: dict[str, list] = dict(session.get(SESSION_KEY, {}))
-    entry = started.pop(journey, None)
+    entry = started.pop(_visit_key(journey), None)
     if entry is None:
         return False
     session[SESSION_KEY] = started

@@ -96,3 +96,26 @@ def test_used_tokens_are_forgotten_after_every_token_has_expired(app):
         db.session.commit()
         left = sorted(db.session.scalars(select(UsedSurveyToken.token_hash)))
         assert left == ["k0", f"k{satisfaction.TOKEN_MAX_AGE_DAYS + 1}"]
+
+
+def test_staff_on_the_phone_start_one_journey_per_caller_not_per_session(app):
+    from flask_login import login_user
+
+    from portal.statistics.journeys import complete_journey, start_journey
+    from portal.statistics.kpi_models import JourneyDaily
+    from tests.helpers.auth import make_user
+
+    first, second = (
+        make_user(app, email="caller1@example.com"),
+        make_user(app, email="caller2@example.com"),
+    )
+    with app.test_request_context("/"):
+        for caller in (first, second):
+            login_user(db.session.get(type(caller), caller.id))  # the caller, while acting
+            set_request_channel("phone", staff_id=999)
+            assert start_journey("form:x", 524, 0) is True
+            assert start_journey("form:x", 524, 0) is False  # the same caller again
+        assert complete_journey("form:x") is True  # the second caller's
+        db.session.commit()
+        rows = db.session.scalars(select(JourneyDaily)).all()
+        assert [(r.channel, r.started, r.completed) for r in rows] == [("phone", 2, 1)]
