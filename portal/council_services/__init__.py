@@ -21,7 +21,11 @@ def register(app: Flask) -> None:
     from portal.council_services.api import bp as api_bp
     from portal.council_services.demo import load_demo_catalogue
     from portal.council_services.forecast_staff import bp as forecast_bp
-    from portal.council_services.services import service_catalogue, site_banners
+    from portal.council_services.services import (
+        service_catalogue,
+        service_owner_email,
+        site_banners,
+    )
     from portal.council_services.staff import bp as staff_bp
     from portal.council_services.views import bp as public_bp
     from portal.demo import register_demo_loader
@@ -34,6 +38,8 @@ def register(app: Flask) -> None:
     app.extensions.setdefault("portal_site_banner_providers", []).append(site_banners)
     # Take-up statistics label and group transactions by the catalogue's names and departments.
     app.extensions["portal_service_catalogue"] = service_catalogue
+    # Satisfaction survey comments go to the service's owner (or its contact address).
+    app.extensions["portal_service_owner_email"] = service_owner_email
     app.extensions.setdefault("portal_staff_sections", []).append(
         {
             "title": "Services A to Z",

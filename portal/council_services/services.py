@@ -745,6 +745,16 @@ def service_catalogue() -> dict[int, tuple[str, str]]:
     return {lgsl: (name, department or "Other") for lgsl, name, department in rows}
 
 
+def service_owner_email(lgsl: int) -> str:
+    """Where feedback on service `lgsl` goes: its owner's address, else its contact address."""
+    service = db.session.scalar(select(Service).where(Service.lgsl == lgsl))
+    if service is None:
+        return ""
+    if service.owner is not None and service.owner.email:
+        return service.owner.email
+    return service.email or ""
+
+
 def body_after_summary(body: str, summary: str) -> str:
     """The page body without a first paragraph that repeats the summary shown above it."""
     first, _, rest = body.strip().partition("\n\n")

@@ -40,6 +40,7 @@ from portal.online_forms.questions import (
     render_markdown,
 )
 from portal.rendering import is_htmx_request, render_page
+from portal.statistics.journeys import complete_journey, start_journey
 
 bp = Blueprint("online_forms", __name__)
 DRAFTS_KEY = "online_form_drafts"
@@ -131,6 +132,8 @@ def begin(slug: str):
             return redirect(url_for("online_forms.start", slug=slug))
         version = form.live_version
     draft = services.start_draft(form, version, _user_id(), preview)
+    if not preview:
+        start_journey(f"form:{slug}", form.lgsl, form.lgil)
     db.session.commit()
     _remember(slug, draft.token)
     return redirect(_where_next(form, draft), 303)
@@ -390,6 +393,7 @@ def submit(slug: str):
         return _check_page(form, draft, errors, email)
     try:
         submission = services.submit(draft, email or None)
+        complete_journey(f"form:{slug}")
         db.session.commit()
     except IntegrityError:
         db.session.rollback()

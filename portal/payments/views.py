@@ -31,6 +31,12 @@ from portal.payments.services import (
     start_payment,
 )
 from portal.rendering import render_page
+from portal.statistics.journeys import (
+    complete_journey,
+    journey_open,
+    payment_journey,
+    start_journey,
+)
 
 log = logging.getLogger(__name__)
 bp = Blueprint("payments", __name__)
@@ -56,12 +62,33 @@ def pay_start():
     return render_page("payments/pay_start.html", form=form, bill_types=BILL_TYPES)
 
 
+def _count_start(journey: str, lgsl: int, lgil: int) -> None:
+    """Count the journey's start once per visit (completion rate); a GET writes only this."""
+    if journey_open(journey):
+        return
+    db.session.commit()  # end the read transaction
+    with write_intent():
+        start_journey(journey, lgsl, lgil)
+        db.session.commit()
+
+
+def _count_completion(payment) -> None:  # noqa: ANN001
+    journey = payment_journey(payment.lgsl, payment.lgil)
+    if not (payment.is_paid and journey_open(journey)):
+        return
+    db.session.commit()
+    with write_intent():
+        complete_journey(journey)
+        db.session.commit()
+
+
 @bp.route("/pay/<bill_type>", methods=["GET", "POST"])
 def pay_bill(bill_type: str):
     """Reference and amount (the amount of a penalty charge comes from the reference)."""
     bt = BILL_TYPES.get(bill_type)
     if bt is None:
         abort(404)
+    _count_start(payment_journey(bt.lgsl, bt.lgil), bt.lgsl, bt.lgil)
     form = BillForm()
     if request.method == "GET" and current_user.is_authenticated and not form.email.data:
         form.email.data = current_user.email
@@ -159,6 +186,7 @@ def return_page(reference: str):
 def confirmation(reference: str):
     """The outcome: paid (with our reference), or what went wrong and a way to try again."""
     payment = _viewable(reference)
+    _count_completion(payment)
     return render_page("payments/confirmation.html", payment=payment)
 
 

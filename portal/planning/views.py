@@ -18,6 +18,9 @@ from portal.common.gazetteer.geography import council_area, wards
 from portal.extensions import csrf, db
 from portal.planning import documents, ratelimits, services
 from portal.planning.models import (
+    LGIL_CONSULTATION,
+    LGIL_INFORMATION,
+    LGSL_FULL_PLANNING,
     PlanningAlert,
     PlanningApplication,
     PlanningComment,
@@ -25,6 +28,7 @@ from portal.planning.models import (
     PlanningStatusEvent,
 )
 from portal.rendering import is_htmx_request, render_page
+from portal.statistics.satisfaction import offer_survey
 
 bp = Blueprint("planning", __name__, url_prefix="/planning")
 
@@ -299,6 +303,7 @@ def comment(slug: str):
             errors["text"] = str(exc)
         else:
             submissions.commit_once(COMMENT_ONCE, token, f"comment-{comment.id}")
+            offer_survey(LGSL_FULL_PLANNING, LGIL_CONSULTATION, f"comment-{comment.id}")
             return _comment_received(application)
     db.session.rollback()
     field_ids = {"stance": "stance", "name": "name", "address": "address", "text": "text"}
@@ -500,9 +505,12 @@ def confirm(token: str):
     thing = _subscription_or_404(token)
     done = False
     if request.method == "POST":
-        services.confirm_subscription(thing)
+        confirmed_now = services.confirm_subscription(thing)
         db.session.commit()
         done = True
+        if confirmed_now:
+            kind = "alert" if isinstance(thing, PlanningAlert) else "tracker"
+            offer_survey(LGSL_FULL_PLANNING, LGIL_INFORMATION, f"{kind}-{thing.id}")
     return render_page(
         "planning/confirm.html", thing=thing, done=done, is_alert=isinstance(thing, PlanningAlert)
     )

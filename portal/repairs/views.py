@@ -34,6 +34,7 @@ from portal.repairs.photos import (
     still_usable,
     store_photo,
 )
+from portal.statistics.satisfaction import offer_survey
 
 bp = Blueprint("repairs", __name__, url_prefix="/repairs")
 
@@ -379,7 +380,9 @@ def details():
                 current_user.id,
                 [tuple(p) for p in kept],  # type: ignore[misc]
             )
-            return _reported(submissions.commit_once(REPORT_ONCE, token, repair.reference))
+            reference = submissions.commit_once(REPORT_ONCE, token, repair.reference)
+            offer_survey(services.lgsl_for(repair), services.LGIL_REPORT, repair.reference)
+            return _reported(reference)
     kept_token = _photo_serializer().dumps({"u": current_user.id, "p": kept}) if kept else ""
     return render_page(
         "repairs/details.html",
@@ -496,6 +499,11 @@ def book(reference: str):
                 errors.append(("#slot", str(exc)))
             else:
                 db.session.commit()
+                offer_survey(
+                    services.lgsl_for(repair),
+                    services.LGIL_BOOKING,
+                    f"{repair.reference}-appointment-{repair.active_appointment.id}",
+                )
                 flash(
                     f"Appointment booked: {services.describe_slot(repair.active_appointment.slot)}",
                     "success",

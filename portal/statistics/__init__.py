@@ -6,10 +6,15 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from portal.statistics import models  # noqa: F401  (tables known to migrations)
+    from portal.statistics import kpi_models, models  # noqa: F401  (tables known to migrations)
+    from portal.statistics.kpi_views import bp as kpis_bp
+    from portal.statistics.kpi_views import pending_survey, survey_for
     from portal.statistics.views import bp, take_up_summary
 
     app.register_blueprint(bp)
+    app.register_blueprint(kpis_bp)
+    app.jinja_env.globals["satisfaction_survey"] = survey_for
+    app.jinja_env.globals["pending_survey"] = pending_survey
     app.jinja_env.globals["take_up_summary"] = take_up_summary
     app.jinja_env.filters["zip_pairs"] = lambda left, right: list(zip(left, right, strict=True))
     app.extensions.setdefault("portal_staff_sections", []).append(
@@ -18,5 +23,14 @@ def register(app: Flask) -> None:
             "endpoint": "statistics.dashboard",
             "roles": ("manager",),
             "description": "How much of each service is done on each channel, and what it costs.",
+        }
+    )
+    app.extensions["portal_staff_sections"].append(
+        {
+            "title": "Service performance",
+            "endpoint": "kpis.dashboard",
+            "roles": ("manager",),
+            "description": "Digital take-up, completion rate, cost per transaction and user "
+            "satisfaction for each service, and what residents wrote.",
         }
     )
