@@ -1,0 +1,119 @@
+"""Bin day for residents: postcode → address → collections, the printable calendar, the feed."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, redirect, request, url_for
+from flask_login import current_user
+
+from portal.common.clock import uk_today
+from portal.common.gazetteer.services import get_address
+from portal.common.gazetteer.views import lookup_state
+from portal.extensions import db
+from portal.rendering import render_page
+from portal.waste import ical, services
+
+bp = Blueprint("waste", __name__)
+
+
+@bp.get("/bin-collection")
+def find():
+    """Postcode, then address (the shared address lookup, with and without JavaScript)."""
+    postcode = request.args.get("uprn_postcode", "")
+    state = lookup_state(postcode)
+    select_error = None
+    if "uprn_find" in request.args:
+        if not postcode.strip():
+            state["error"] = "Enter a postcode"
+    elif "uprn" in request.args:
+        address = get_address(request.args.get("uprn", ""))
+        if address is not None:
+            return redirect(url_for("waste.address", uprn=address.uprn))
+        if state["addresses"]:
+            select_error = "Select an address"
+        elif not state["error"]:
+            state["error"] = "Enter a postcode"
+    elif current_user.is_authenticated and not postcode:
+        saved = services.saved_address(current_user.id)
+        if saved is not None and "change" not in request.args:
+            return redirect(url_for("waste.address", uprn=saved.uprn))
+    errors = []
+    if state["error"]:
+        errors.append(("#uprn-postcode", state["error"]))
+    elif select_error:
+        errors.append(("#uprn", select_error))
+    return render_page(
+        "waste/find.html", field="uprn", select_error=select_error, page_errors=errors, **state
+    )
+
+
+def _address_or_404(uprn: str):
+    address = get_address(uprn)
+    if address is None:
+        abort(404, description="We could not find that address")
+    return address
+
+
+@bp.get("/bin-collection/<uprn>")
+def address(uprn: str):
+    address = _address_or_404(uprn)
+    schedule = services.schedule_for(address)
+    if current_user.is_authenticated and schedule is not None:
+        services.save_address(current_user.id, address.uprn)
+        db.session.commit()
+    return render_page(
+        "waste/address.html",
+        address=address,
+        schedule=schedule,
+        today=uk_today(),
+        missed=services.missed_options(address.uprn) if schedule else [],
+        long_date=services.long_date,
+        describe_change=services.describe_change,
+    )
+
+
+@bp.get("/bin-collection/<uprn>/calendar")
+def printable(uprn: str):
+    """The next eight weeks as a calendar to print."""
+    address = _address_or_404(uprn)
+    schedule = services.schedule_for(address)
+    if schedule is None:
+        return redirect(url_for("waste.address", uprn=address.uprn))
+    return render_page(
+        "waste/calendar.html", address=address, schedule=schedule, long_date=services.long_date
+    )
+
+
+@bp.get("/bin-collection/<uprn>/collections.ics")
+def feed(uprn: str):
+    """The iCalendar feed a calendar app subscribes to (RFC 5545)."""
+    address = _address_or_404(uprn)
+    body = ical.feed_for(address)
+    return Response(
+        body,
+        mimetype="text/calendar",
+        headers={
+            "Content-Disposition": f'inline; filename="bin-collections-{address.uprn}.ics"',
+            "Cache-Control": "public, max-age=3600",
+        },
+    )
+
+
+@bp.get("/bin-collection/<uprn>/missed")
+def report_missed(uprn: str):
+    """Which collections can be reported missed today, and why the others cannot."""
+    from portal.common.delivery import delivery_path
+
+    address = _address_or_404(uprn)
+    today = uk_today()
+    schedule = services.schedule_for(address, today)
+    if schedule is None:
+        return redirect(url_for("waste.address", uprn=address.uprn))
+    return render_page(
+        "waste/missed.html",
+        address=address,
+        options=services.missed_options(address.uprn, today),
+        refusals=services.missed_refusals(address.uprn, today),
+        late=[n for n in schedule.not_completed if n.day <= today],
+        form_path=delivery_path(524, 0),
+        long_date=services.long_date,
+    )
