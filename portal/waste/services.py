@@ -161,7 +161,7 @@ def add_change(
         },
         actor=actor,
     )
-    _banner_cache.clear()
+    _banner_cache().clear()
     return change
 
 
@@ -177,7 +177,7 @@ def remove_change(change_id: int, actor: Any = None) -> None:
         actor=actor,
     )
     db.session.delete(change)
-    _banner_cache.clear()
+    _banner_cache().clear()
 
 
 def describe_change(change: CollectionChange | ChangeSpec) -> str:
@@ -215,15 +215,21 @@ class Banner:
     severity: str
 
 
-_banner_cache: dict[str, Any] = {}
-BANNER_TTL = 5.0
+BANNER_TTL = 5.0  # seconds a worker reuses the list of changes before asking the database again
+
+
+def _banner_cache() -> dict[str, Any]:
+    from flask import current_app
+
+    return current_app.extensions.setdefault("waste_banner_cache", {})
 
 
 def site_banners() -> list[Banner]:
     """A notice on every page while a changed collection is coming up (two weeks ahead) or on."""
     today = uk_today()
-    cached = _banner_cache.get("rows")
-    if cached is None or time.monotonic() - _banner_cache.get("at", 0) > BANNER_TTL:
+    cache = _banner_cache()
+    cached = cache.get("rows")
+    if cached is None or time.monotonic() - cache.get("at", 0) > BANNER_TTL:
         rows = db.session.execute(
             select(
                 CollectionChange.id,
@@ -235,7 +241,7 @@ def site_banners() -> list[Banner]:
             ).where(CollectionChange.to_date >= today - timedelta(days=14))
         ).all()
         cached = [ChangeSpec(r[1], r[2], r[3], r[4], r[5]) for r in rows]
-        _banner_cache.update(rows=cached, at=time.monotonic())
+        cache.update(rows=cached, at=time.monotonic())
     shown = [
         c
         for c in cached
