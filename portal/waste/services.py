@@ -439,7 +439,11 @@ def schedule_for(address: Address, today: date | None = None) -> Schedule | None
         weeks=weeks,
         collections=[ac for ac in found if ac.day <= end],
         types=shown_types,
-        not_completed=not_completed_for(address.uprn, today),
+        not_completed=[
+            n
+            for n in not_completed_for(address.uprn, today - timedelta(days=7))
+            if n.day <= today <= report_deadline(n.day)
+        ],
     )
 
 
