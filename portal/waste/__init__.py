@@ -20,7 +20,7 @@ def my_council_rows(user: Any) -> list[dict]:
     schedule = services.schedule_for(address)
     status = "No collections"
     if schedule and schedule.next_by_type:
-        nxt = schedule.next_by_type[0]
+        nxt = min(schedule.next_by_type, key=lambda ac: ac.day)
         status = f"{nxt.type.name}: {services.long_date(nxt.day)}"
     return [
         {

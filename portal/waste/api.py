@@ -123,7 +123,7 @@ OPENAPI_PATHS = {
                     "required": True,
                     "description": "The address's Unique Property Reference Number",
                     "schema": {"type": "string", "pattern": "^[0-9]{1,12}$"},
-                    "example": "100090000000",
+                    "example": "100090000001",
                 }
             ],
             "responses": {
