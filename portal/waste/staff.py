@@ -193,7 +193,9 @@ def import_csv():
         return _page([("#file", "The file must be a CSV file saved as UTF-8")], status=400)
     report = services.import_assignments_csv(text, actor=current_user)
     if report.errors:
-        errors = [("#file", f"Nothing was imported: {len(report.errors)} rows were rejected")]
+        n = len(report.errors)
+        rows = "1 row was" if n == 1 else f"{n} rows were"
+        errors = [("#file", f"Nothing was imported: {rows} rejected")]
         errors += [("#file", e) for e in report.errors[:50]]
         return _page(errors, status=400)
     flash(f"{report.imported} assignments imported", "success")
