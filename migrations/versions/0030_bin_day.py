@@ -1,8 +1,8 @@
-"""bin day: collection types, rounds, assignments, changed collections, rounds not completed, saved addresses
+"""bin day: collection types, rounds, assignments, changed collections, rounds not completed, saved addresses, reminders
 
 Revision ID: 0030
 Revises: 0021
-Create Date: 2026-12-02 01:16:59.465236
+Create Date: 2026-12-02 01:26:41.080097
 
 """
 from alembic import op
@@ -29,6 +29,31 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_waste_collection_types')),
     sa.UniqueConstraint('code', name=op.f('uq_waste_collection_types_code'))
     )
+    op.create_table('waste_settings',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('reminder_hour', sa.Integer(), nullable=False),
+    sa.Column('reminder_minute', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_waste_settings'))
+    )
+    op.create_table('waste_reminder_subscriptions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('uprn', sa.String(length=12), nullable=False),
+    sa.Column('email', sa.String(length=254), nullable=False),
+    sa.Column('token', sa.String(length=64), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('confirmed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('unsubscribed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['uprn'], ['addresses.uprn'], name=op.f('fk_waste_reminder_subscriptions_uprn_addresses'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_waste_reminder_subscriptions_user_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_waste_reminder_subscriptions')),
+    sa.UniqueConstraint('token', name=op.f('uq_waste_reminder_subscriptions_token')),
+    sa.UniqueConstraint('uprn', 'email', name='uq_waste_reminders_uprn_email')
+    )
+    with op.batch_alter_table('waste_reminder_subscriptions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_waste_reminder_subscriptions_user_id'), ['user_id'], unique=False)
+        batch_op.create_index('ix_waste_reminders_uprn_live', ['uprn', 'confirmed_at'], unique=False)
+
     op.create_table('waste_rounds',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=60), nullable=False),
@@ -70,6 +95,15 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_waste_collection_changes_from_date'), ['from_date'], unique=False)
         batch_op.create_index(batch_op.f('ix_waste_collection_changes_round_id'), ['round_id'], unique=False)
 
+    op.create_table('waste_reminders_sent',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('subscription_id', sa.Integer(), nullable=False),
+    sa.Column('collection_date', sa.Date(), nullable=False),
+    sa.Column('queued_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['subscription_id'], ['waste_reminder_subscriptions.id'], name=op.f('fk_waste_reminders_sent_subscription_id_waste_reminder_subscriptions'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_waste_reminders_sent')),
+    sa.UniqueConstraint('subscription_id', 'collection_date', name='uq_waste_reminders_sent_subscription_day')
+    )
     op.create_table('waste_round_assignments',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('uprn', sa.String(length=12), nullable=False),
@@ -106,6 +140,7 @@ def downgrade():
         batch_op.drop_index('ix_waste_round_assignments_round')
 
     op.drop_table('waste_round_assignments')
+    op.drop_table('waste_reminders_sent')
     with op.batch_alter_table('waste_collection_changes', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_waste_collection_changes_round_id'))
         batch_op.drop_index(batch_op.f('ix_waste_collection_changes_from_date'))
@@ -116,5 +151,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_waste_rounds_type_id'))
 
     op.drop_table('waste_rounds')
+    with op.batch_alter_table('waste_reminder_subscriptions', schema=None) as batch_op:
+        batch_op.drop_index('ix_waste_reminders_uprn_live')
+        batch_op.drop_index(batch_op.f('ix_waste_reminder_subscriptions_user_id'))
+
+    op.drop_table('waste_reminder_subscriptions')
+    op.drop_table('waste_settings')
     op.drop_table('waste_collection_types')
     # ### end Alembic commands ###

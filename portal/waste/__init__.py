@@ -42,7 +42,10 @@ def personal_data(user: Any) -> dict:
 def register(app: Flask) -> None:
     from portal.api import register_openapi
     from portal.demo import register_demo_loader
-    from portal.waste import models  # noqa: F401  (tables known to migrations)
+    from portal.waste import (
+        jobs,  # noqa: F401  (registers the reminder job)
+        models,  # noqa: F401  (tables known to migrations)
+    )
     from portal.waste.api import OPENAPI_PATHS, OPENAPI_SCHEMAS
     from portal.waste.api import bp as api_bp
     from portal.waste.demo import load_demo_waste

@@ -148,3 +148,62 @@ class SavedAddress(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
     uprn: Mapped[str] = mapped_column(ForeignKey("addresses.uprn", ondelete="CASCADE"))
     saved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ReminderSubscription(db.Model):
+    """An email reminder the evening before collections at one address (double opt-in)."""
+
+    __tablename__ = "waste_reminder_subscriptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uprn: Mapped[str] = mapped_column(ForeignKey("addresses.uprn", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(254))  # stored in lower case
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        UniqueConstraint("uprn", "email", name="uq_waste_reminders_uprn_email"),
+        Index("ix_waste_reminders_uprn_live", "uprn", "confirmed_at"),
+    )
+
+    @property
+    def active(self) -> bool:
+        return self.confirmed_at is not None and self.unsubscribed_at is None
+
+
+class ReminderSent(db.Model):
+    """The claim that a subscription's reminder for a collection day has been queued.
+
+    Written in the same transaction as the email it queues and unique per subscription and day,
+    so two workers, or a run restarted half way, can never queue the same reminder twice.
+    """
+
+    __tablename__ = "waste_reminders_sent"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(
+        ForeignKey("waste_reminder_subscriptions.id", ondelete="CASCADE")
+    )
+    collection_date: Mapped[date] = mapped_column(Date)
+    queued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint(
+            "subscription_id", "collection_date", name="uq_waste_reminders_sent_subscription_day"
+        ),
+    )
+
+
+class WasteSettings(db.Model):
+    """Settings the council changes on the staff screen: the time reminders go out."""
+
+    __tablename__ = "waste_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reminder_hour: Mapped[int] = mapped_column(Integer, default=18)
+    reminder_minute: Mapped[int] = mapped_column(Integer, default=0)

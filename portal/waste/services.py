@@ -673,3 +673,235 @@ def ensure_portal_deliveries() -> None:
         "Find your bin collection day",
         "/bin-collection",
     )
+
+
+# ---------------------------------------------------------------- reminders
+
+REMINDER_BATCH = 2000  # subscriptions claimed and queued per transaction
+
+
+def reminder_settings():  # noqa: ANN201
+    from portal.waste.models import WasteSettings
+
+    row = db.session.get(WasteSettings, 1)
+    if row is None:
+        row = WasteSettings(id=1, reminder_hour=18, reminder_minute=0)
+        db.session.add(row)
+        db.session.flush()
+    return row
+
+
+def set_reminder_time(hour: int, minute: int, actor: Any = None) -> None:
+    if not (0 <= hour <= 23 and 0 <= minute <= 59):
+        raise WasteError("Enter a time between 0:00 and 23:59")
+    row = reminder_settings()
+    row.reminder_hour, row.reminder_minute = hour, minute
+    record_audit(
+        "waste.reminder_time_set",
+        "waste_settings",
+        1,
+        {"time": f"{hour}:{minute:02d}"},
+        actor=actor,
+    )
+
+
+def reminder_time_label() -> str:
+    row = reminder_settings()
+    hour = row.reminder_hour % 12 or 12
+    suffix = "am" if row.reminder_hour < 12 else "pm"
+    return (
+        f"{hour}{suffix}"
+        if row.reminder_minute == 0
+        else f"{hour}:{row.reminder_minute:02d}{suffix}"
+    )
+
+
+def subscribe_reminders(uprn: str, email: str, user_id: int | None = None):  # noqa: ANN201
+    """Ask for reminders at an address; a confirmation email is queued (double opt-in)."""
+    import re
+    import secrets
+
+    from portal.waste.models import ReminderSubscription
+
+    email = (email or "").strip().lower()
+    if not email:
+        raise WasteError("Enter your email address")
+    if len(email) > 254 or not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
+        raise WasteError("Enter an email address in the correct format, like name@example.com")
+    address = db.session.get(Address, uprn)
+    if address is None or not assignments_for(uprn):
+        raise WasteError("We do not collect from this address")
+    row = db.session.scalar(
+        select(ReminderSubscription).where(
+            ReminderSubscription.uprn == uprn, ReminderSubscription.email == email
+        )
+    )
+    if row is None:
+        row = ReminderSubscription(uprn=uprn, email=email, token=secrets.token_urlsafe(32))
+        db.session.add(row)
+    row.user_id = row.user_id or user_id
+    if row.active:
+        return row
+    row.unsubscribed_at = None
+    row.confirmed_at = None
+    db.session.flush()
+    _queue_confirmation(row, address)
+    return row
+
+
+def _queue_confirmation(row, address: Address) -> None:  # noqa: ANN001
+    from portal.common.outbox import queue_email
+    from portal.common.urls import external_url
+
+    link = external_url("waste.confirm_reminders", token=row.token)
+    queue_email(
+        row.email,
+        "Confirm your bin collection reminders",
+        f"You asked for an email the evening before bin collections at {address.single_line}.\n\n"
+        f"Confirm here to start them:\n{link}\n\n"
+        "If you did not ask for this, ignore this email and you will get nothing more.\n",
+    )
+
+
+def reminder_by_token(token: str):  # noqa: ANN201
+    from portal.waste.models import ReminderSubscription
+
+    return db.session.scalar(
+        select(ReminderSubscription).where(ReminderSubscription.token == token)
+    )
+
+
+def confirm_reminders(row) -> None:  # noqa: ANN001
+    from portal.common.models import utcnow
+
+    if row.confirmed_at is None:
+        row.confirmed_at = utcnow()
+    row.unsubscribed_at = None
+
+
+def unsubscribe_reminders(row) -> None:  # noqa: ANN001
+    from portal.common.models import utcnow
+
+    if row.unsubscribed_at is None:
+        row.unsubscribed_at = utcnow()
+
+
+def collections_on(day: date) -> dict[str, list[AddressCollection]]:
+    """Every address's collections on `day` (changes applied), keyed by UPRN."""
+    specs = [change_spec(c) for c in changes(upcoming_from=day)]
+    by_round = {}
+    for r in rounds():
+        found = collections(round_spec(r), day, day, specs)
+        if found:
+            by_round[r.id] = (r, found[0])
+    result: dict[str, list[AddressCollection]] = {}
+    if not by_round:
+        return result
+    rows = db.session.execute(
+        select(
+            RoundAssignment.uprn,
+            RoundAssignment.round_id,
+            RoundAssignment.start_date,
+            RoundAssignment.end_date,
+        ).where(RoundAssignment.round_id.in_(list(by_round)))
+    ).all()
+    for uprn, round_id, start, end in rows:
+        r, c = by_round[round_id]
+        if (start is None or c.original >= start) and (end is None or c.original <= end):
+            result.setdefault(uprn, []).append(AddressCollection(c, r))
+    return result
+
+
+def reminders_due_now(now=None) -> bool:  # noqa: ANN001
+    from portal.common.clock import uk_now
+
+    now = now or uk_now()
+    row = reminder_settings()
+    return (now.hour, now.minute) >= (row.reminder_hour, row.reminder_minute)
+
+
+def queue_reminders(day: date | None = None, batch: int = REMINDER_BATCH) -> int:
+    """Queue one email per confirmed subscription with a collection on `day` (tomorrow).
+
+    Each batch claims its subscriptions (a `waste_reminders_sent` row, unique per subscription
+    and day) and queues their emails in one transaction, then commits. A second worker doing
+    the same batch fails on the unique constraint and rolls back, emails included; a run
+    restarted half way skips what is already claimed. Returns how many emails were queued.
+    """
+    from sqlalchemy import exists
+    from sqlalchemy.exc import IntegrityError
+
+    from portal.waste.models import ReminderSent, ReminderSubscription
+
+    day = day or uk_today() + timedelta(days=1)
+    due = collections_on(day)
+    if not due:
+        return 0
+    addresses: dict[str, Address] = {}
+    queued = 0
+    after_id = 0
+    while True:
+        claimed = exists().where(
+            ReminderSent.subscription_id == ReminderSubscription.id,
+            ReminderSent.collection_date == day,
+        )
+        subs = db.session.execute(
+            select(
+                ReminderSubscription.id,
+                ReminderSubscription.uprn,
+                ReminderSubscription.email,
+                ReminderSubscription.token,
+            )
+            .where(
+                ReminderSubscription.id > after_id,
+                ReminderSubscription.confirmed_at.is_not(None),
+                ReminderSubscription.unsubscribed_at.is_(None),
+                ~claimed,
+            )
+            .order_by(ReminderSubscription.id)
+            .limit(batch)
+        ).all()
+        if not subs:
+            break
+        after_id = subs[-1][0]
+        wanted = [s for s in subs if s[1] in due]
+        missing = {s[1] for s in wanted} - set(addresses)
+        if missing:
+            for a in db.session.scalars(select(Address).where(Address.uprn.in_(missing))):
+                addresses[a.uprn] = a
+        try:
+            for sub_id, uprn, email, token in wanted:
+                db.session.add(ReminderSent(subscription_id=sub_id, collection_date=day))
+                _queue_reminder(email, token, addresses[uprn], due[uprn], day)
+            db.session.commit()
+            queued += len(wanted)
+        except IntegrityError:
+            db.session.rollback()  # another worker claimed some of these: ask again
+            after_id = subs[0][0] - 1
+    return queued
+
+
+def _queue_reminder(email: str, token: str, address: Address, found, day: date) -> None:  # noqa: ANN001
+    from portal.common.outbox import queue_email
+    from portal.common.urls import external_url
+
+    names = [f"{ac.type.name} ({ac.type.colour.lower()})" for ac in found]
+    lines = "\n".join(f"- {n}" for n in names)
+    changed = [ac for ac in found if ac.collection.changed]
+    note = "".join(
+        f"\n{ac.type.name} was due {long_date(ac.collection.original)}: {ac.collection.reason}.\n"
+        for ac in changed
+    )
+    url = external_url("waste.unsubscribe_reminders", token=token)
+    body = (
+        f"Put these bins out for collection tomorrow, {long_date(day)}, at {address.single_line}:\n\n"
+        f"{lines}\n{note}\n"
+        f"Your collection days: {external_url('waste.address', uprn=address.uprn)}\n\n"
+        f"--\nTo stop these emails, unsubscribe with one click: {url}\n"
+    )
+    queue_email(
+        email,
+        f"Bin collection tomorrow: {', '.join(ac.type.name for ac in found)}",
+        body,
+        {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+    )

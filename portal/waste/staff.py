@@ -31,6 +31,7 @@ def _page(errors: list[tuple[str, str]] | None = None, values: dict | None = Non
             page_errors=errors or [],
             values=values or {},
             describe_change=services.describe_change,
+            reminder_time=services.reminder_settings(),
         ),
         status,
     )
@@ -200,3 +201,22 @@ def import_csv():
         return _page(errors, status=400)
     flash(f"{report.imported} assignments imported", "success")
     return redirect(url_for("waste_staff.index"))
+
+
+@bp.post("/reminder-time")
+@role_required(ROLE)
+def reminder_time():
+    text = request.form.get("reminder_time", "").strip()
+    try:
+        hour_text, minute_text = text.split(":") if ":" in text else (text, "0")
+        services.set_reminder_time(int(hour_text), int(minute_text), actor=current_user)
+        db.session.commit()
+        flash(f"Reminders go out at {services.reminder_time_label()}", "success")
+        return redirect(url_for("waste_staff.index"))
+    except (ValueError, services.WasteError):
+        db.session.rollback()
+        return _page(
+            [("#reminder_time", "Enter a time using the 24-hour clock, like 18:00")],
+            dict(request.form),
+            400,
+        )

@@ -8,7 +8,7 @@ from flask_login import current_user
 from portal.common.clock import uk_today
 from portal.common.gazetteer.services import get_address
 from portal.common.gazetteer.views import lookup_state
-from portal.extensions import db
+from portal.extensions import csrf, db
 from portal.rendering import render_page
 from portal.waste import ical, services
 
@@ -117,3 +117,74 @@ def report_missed(uprn: str):
         form_path=delivery_path(524, 0),
         long_date=services.long_date,
     )
+
+
+@bp.route("/bin-collection/<uprn>/reminders", methods=["GET", "POST"])
+def reminders(uprn: str):
+    """Sign up for an email the evening before collections (confirmed by a link)."""
+    address = _address_or_404(uprn)
+    if services.schedule_for(address) is None:
+        return redirect(url_for("waste.address", uprn=address.uprn))
+    email = current_user.email if current_user.is_authenticated else ""
+    errors: list[tuple[str, str]] = []
+    if request.method == "POST":
+        email = request.form.get("email", "")
+        try:
+            services.subscribe_reminders(
+                address.uprn,
+                email,
+                current_user.id if current_user.is_authenticated else None,
+            )
+            db.session.commit()
+            return render_page(
+                "waste/reminders_sent.html", address=address, email=email.strip().lower()
+            )
+        except services.WasteError as exc:
+            db.session.rollback()
+            errors.append(("#email", str(exc)))
+    return (
+        render_page(
+            "waste/reminders.html",
+            address=address,
+            email=email,
+            page_errors=errors,
+            reminder_time=services.reminder_time_label(),
+        ),
+        400 if errors else 200,
+    )
+
+
+@bp.route("/bin-collection/reminders/confirm/<token>", methods=["GET", "POST"])
+def confirm_reminders(token: str):
+    """Double opt-in: the emailed link shows a button; pressing it (a POST) confirms."""
+    row = services.reminder_by_token(token)
+    if row is None:
+        abort(404, description="That link is not valid: sign up again from your bin collections")
+    if request.method == "POST":
+        services.confirm_reminders(row)
+        db.session.commit()
+    return render_page(
+        "waste/reminders_confirm.html",
+        row=row,
+        address=get_address(row.uprn),
+        reminder_time=services.reminder_time_label(),
+    )
+
+
+@bp.route("/bin-collection/reminders/unsubscribe/<token>", methods=["GET", "POST"])
+@csrf.exempt
+def unsubscribe_reminders(token: str):
+    """One-click unsubscribe (RFC 8058), as for planning alerts: only the one-click POST skips
+    the CSRF check; the 43-character token is the proof."""
+    one_click = request.method == "POST" and request.form.get("List-Unsubscribe") == "One-Click"
+    if request.method == "POST" and not one_click:
+        csrf.protect()
+    row = services.reminder_by_token(token)
+    if row is None:
+        abort(404, description="That link is not valid")
+    if request.method == "POST":
+        services.unsubscribe_reminders(row)
+        db.session.commit()
+        if one_click:
+            return "Unsubscribed\n", 200, {"Content-Type": "text/plain; charset=utf-8"}
+    return render_page("waste/reminders_unsubscribe.html", row=row, address=get_address(row.uprn))
