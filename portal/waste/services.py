@@ -108,6 +108,7 @@ def create_round(
     db.session.add(r)
     db.session.flush()
     record_audit("waste.round_created", "waste_round", r.id, {"name": name}, actor=actor)
+    ensure_portal_deliveries()
     return r
 
 
@@ -661,18 +662,20 @@ def round_counts() -> dict[int, int]:
 
 
 def ensure_portal_deliveries() -> None:
-    """Bin-day lookup and the calendar are portal deliveries on LGSL 524, LGIL 8."""
+    """Bin-day lookup, the calendar feed and reminders: portal deliveries on LGSL 524 (household
+    waste collection), LGIL 8 (providing information), a row the register has."""
     from portal.common.delivery import set_portal_delivery
     from portal.waste.models import LGIL_INFORMATION, LGSL_WASTE
 
-    set_portal_delivery(
-        "waste",
-        "lookup",
-        LGSL_WASTE,
-        LGIL_INFORMATION,
-        "Find your bin collection day",
-        "/bin-collection",
-    )
+    for ref, title in DELIVERIES:
+        set_portal_delivery("waste", ref, LGSL_WASTE, LGIL_INFORMATION, title, "/bin-collection")
+
+
+DELIVERIES = (
+    ("lookup", "Find your bin collection day"),
+    ("calendar", "Bin collection calendar"),
+    ("reminders", "Bin collection reminders"),
+)
 
 
 # ---------------------------------------------------------------- reminders

@@ -40,10 +40,9 @@ def test_the_waste_service_page_keeps_its_promise_and_the_journey_works_without_
     home = check_html(client.get("/"))
     link = home.find("a", string=lambda s: s and s.strip() == "Find your bin collection day")
     assert link is not None and link["href"] == "/bin-collection"
-    service = client.get("/services/household-waste-collection")
-    if service.status_code == 200:
-        page = check_html(service)
-        assert page.find("a", string=lambda s: s and "Find your bin collection day" in s)
+    service = check_html(client.get("/services/household-waste-collection"))
+    button = service.find("a", string=lambda s: s and "Find your bin collection day" in s)
+    assert button is not None and button["href"].endswith("/bin-collection")
     with frozen_at(MONDAY):
         start = check_html(client.get(link["href"]))
         assert _text(start, "h1") == "Find your bin collection day"
@@ -238,3 +237,18 @@ def test_the_missed_collection_page_offers_only_what_was_due(bins):
         assert page.select_one("#missed-options") is None
         home = check_html(client.get(f"/bin-collection/{ADDRESS}"))
         assert "Collection running late" in home.get_text()
+
+
+def test_the_kiosk_offers_bin_day_and_the_page_works_there(bins):
+    from tests.channels.helpers import enrol, kiosk_client
+
+    _, cookie, _ = enrol(bins)
+    client = kiosk_client(bins, cookie)
+    home = check_html(client.get("/kiosk"))
+    link = home.find("a", string=lambda s: s and s.strip() == "Find your bin collection day")
+    assert link is not None
+    found = check_html(client.get(link["href"] + "?uprn_postcode=CK1+1AB&uprn_find=1"))
+    assert len(found.select("#uprn option")) == 13  # "12 addresses found" and the twelve
+    chosen = client.get(link["href"] + f"?uprn_postcode=CK1+1AB&uprn={ADDRESS}")
+    page = check_html(client.get(chosen.headers["Location"]))
+    assert len(page.select("#next-collections li")) == 3  # the demo rubbish, recycling and food
