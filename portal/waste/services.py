@@ -687,11 +687,7 @@ def reminder_settings():  # noqa: ANN201
     from portal.waste.models import WasteSettings
 
     row = db.session.get(WasteSettings, 1)
-    if row is None:
-        row = WasteSettings(id=1, reminder_hour=18, reminder_minute=0)
-        db.session.add(row)
-        db.session.flush()
-    return row
+    return row if row is not None else WasteSettings(id=1, reminder_hour=18, reminder_minute=0)
 
 
 def set_reminder_time(hour: int, minute: int, actor: Any = None) -> None:
@@ -699,6 +695,7 @@ def set_reminder_time(hour: int, minute: int, actor: Any = None) -> None:
         raise WasteError("Enter a time between 0:00 and 23:59")
     row = reminder_settings()
     row.reminder_hour, row.reminder_minute = hour, minute
+    db.session.merge(row)
     record_audit(
         "waste.reminder_time_set",
         "waste_settings",

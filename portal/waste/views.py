@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, redirect, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from flask_login import current_user
 
 from portal.common.clock import uk_today
@@ -57,18 +57,29 @@ def _address_or_404(uprn: str):
 def address(uprn: str):
     address = _address_or_404(uprn)
     schedule = services.schedule_for(address)
-    if current_user.is_authenticated and schedule is not None:
-        services.save_address(current_user.id, address.uprn)
-        db.session.commit()
+    saved = services.saved_address(current_user.id) if current_user.is_authenticated else None
     return render_page(
         "waste/address.html",
         address=address,
         schedule=schedule,
+        saved=saved is not None and saved.uprn == address.uprn,
         today=uk_today(),
         missed=services.missed_options(address.uprn) if schedule else [],
         long_date=services.long_date,
         describe_change=services.describe_change,
     )
+
+
+@bp.post("/bin-collection/<uprn>/remember")
+def remember(uprn: str):
+    """Keep the address in My council, so the resident's bin days are one click away."""
+    address = _address_or_404(uprn)
+    if not current_user.is_authenticated:
+        return redirect(url_for("accounts.sign_in", next=url_for("waste.address", uprn=uprn)))
+    services.save_address(current_user.id, address.uprn)
+    db.session.commit()
+    flash("Saved: your bin collections are in My council", "success")
+    return redirect(url_for("waste.address", uprn=address.uprn))
 
 
 @bp.get("/bin-collection/<uprn>/calendar")

@@ -12,7 +12,7 @@ from portal.council_services.demo import load_demo_catalogue
 from portal.extensions import db
 from portal.waste import services
 from tests.helpers.auth import client_for, make_user
-from tests.helpers.pages import check_html, error_summary
+from tests.helpers.pages import check_html, csrf_token, error_summary
 from tests.waste.conftest import ADDRESS, make_round, only_rounds
 
 MONDAY = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)  # Monday 7 December 2026
@@ -104,7 +104,13 @@ def test_the_address_is_remembered_in_my_council(bins):
     resident = make_user(bins)
     with frozen_at(MONDAY):  # the session starts on the frozen day, so it has not timed out
         client = client_for(bins, resident)
-        client.get(f"/bin-collection/{ADDRESS}")
+        url = f"/bin-collection/{ADDRESS}"
+        page = check_html(client.get(url))
+        assert page.select_one("#remembered") is None
+        assert page.find("button", string="Save this address in My council")
+        saved = client.post(f"{url}/remember", data={"csrf_token": csrf_token(client, url)})
+        assert saved.status_code == 302
+        assert "This address is saved in My council" in check_html(client.get(url)).get_text()
         again = client.get("/bin-collection")
         assert again.status_code == 302 and again.headers["Location"].endswith(ADDRESS)
         mine = check_html(client.get("/my"))
