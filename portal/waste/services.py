@@ -385,9 +385,12 @@ class AddressCollection:
         return self.round.collection_type
 
 
-def address_collections(uprn: str, start: date, end: date) -> list[AddressCollection]:
+def address_collections(
+    uprn: str, start: date, end: date, assignments: list[RoundAssignment] | None = None
+) -> list[AddressCollection]:
     """Every collection at the address from `start` to `end`, by date then type order."""
-    assignments = assignments_for(uprn)
+    if assignments is None:
+        assignments = assignments_for(uprn)
     if not assignments:
         return []
     specs = [change_spec(c) for c in changes(upcoming_from=start)]
@@ -412,19 +415,25 @@ class Schedule:
     collections: list[AddressCollection]
     types: list[CollectionType] = field(default_factory=list)
     not_completed: list[RoundNotCompleted] = field(default_factory=list)
+    missed: list[MissedOption] = field(default_factory=list)
 
 
 WEEKS_SHOWN = 8
 
 
 def schedule_for(address: Address, today: date | None = None) -> Schedule | None:
-    """Next collection of each type and the next eight weeks; None when no round serves it."""
+    """Next collection of each type, the next eight weeks and what can be reported missed;
+    None when no round serves the address. Three queries: assignments, changes, late rounds."""
     today = today or uk_today()
-    if not assignments_for(address.uprn):
+    assignments = assignments_for(address.uprn)
+    if not assignments:
         return None
     monday = today - timedelta(days=today.weekday())
     end = monday + timedelta(days=7 * WEEKS_SHOWN - 1)
-    found = address_collections(address.uprn, today, end + timedelta(days=60))
+    window = address_collections(
+        address.uprn, today - timedelta(days=10), end + timedelta(days=28), assignments
+    )
+    found = [ac for ac in window if ac.day >= today]
     next_by_type: dict[int, AddressCollection] = {}
     for ac in found:
         next_by_type.setdefault(ac.type.id, ac)
@@ -434,17 +443,17 @@ def schedule_for(address: Address, today: date | None = None) -> Schedule | None
         week_end = week_start + timedelta(days=6)
         weeks.append((week_start, [ac for ac in found if week_start <= ac.day <= week_end]))
     shown_types = sorted({ac.type.id: ac.type for ac in found}.values(), key=lambda t: t.sort_order)
+    late = not_completed_for(
+        address.uprn, today - timedelta(days=10), [a.round_id for a in assignments]
+    )
     return Schedule(
         address=address,
         next_by_type=sorted(next_by_type.values(), key=lambda ac: ac.type.sort_order),
         weeks=weeks,
         collections=[ac for ac in found if ac.day <= end],
         types=shown_types,
-        not_completed=[
-            n
-            for n in not_completed_for(address.uprn, today - timedelta(days=7))
-            if n.day <= today <= report_deadline(n.day)
-        ],
+        not_completed=[n for n in late if n.day <= today <= report_deadline(n.day)],
+        missed=_missed(window, late, today),
     )
 
 
@@ -475,11 +484,19 @@ def missed_options(uprn: str, today: date | None = None) -> list[MissedOption]:
     """
     today = today or uk_today()
     found = address_collections(uprn, today - timedelta(days=10), today)
-    late = {(n.round_id, n.day) for n in not_completed_for(uprn, today - timedelta(days=10))}
+    return _missed(found, not_completed_for(uprn, today - timedelta(days=10)), today)
+
+
+def _missed(
+    found: list[AddressCollection], late_rows: list[RoundNotCompleted], today: date
+) -> list[MissedOption]:
+    late = {(n.round_id, n.day) for n in late_rows}
     options = []
     for ac in found:
+        if ac.day > today:
+            break
         deadline = report_deadline(ac.day)
-        if ac.day <= today <= deadline and (ac.round.id, ac.day) not in late:
+        if today <= deadline and (ac.round.id, ac.day) not in late:
             options.append(MissedOption(ac, deadline))
     return options
 
@@ -507,8 +524,11 @@ def missed_refusals(uprn: str, today: date | None = None) -> list[str]:
     return reasons
 
 
-def not_completed_for(uprn: str, since: date) -> list[RoundNotCompleted]:
-    round_ids = [a.round_id for a in assignments_for(uprn)]
+def not_completed_for(
+    uprn: str, since: date, round_ids: list[int] | None = None
+) -> list[RoundNotCompleted]:
+    if round_ids is None:
+        round_ids = [a.round_id for a in assignments_for(uprn)]
     if not round_ids:
         return []
     return list(

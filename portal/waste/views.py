@@ -64,7 +64,7 @@ def address(uprn: str):
         schedule=schedule,
         saved=saved is not None and saved.uprn == address.uprn,
         today=uk_today(),
-        missed=services.missed_options(address.uprn) if schedule else [],
+        missed=schedule.missed if schedule else [],
         long_date=services.long_date,
         describe_change=services.describe_change,
     )
