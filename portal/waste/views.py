@@ -199,3 +199,11 @@ def unsubscribe_reminders(token: str):
         if one_click:
             return "Unsubscribed\n", 200, {"Content-Type": "text/plain; charset=utf-8"}
     return render_page("waste/reminders_unsubscribe.html", row=row, address=get_address(row.uprn))
+
+
+@bp.get("/bin-collection/api")
+def api_help():
+    """For home-automation users: the calendar feed and the JSON API, in a few lines."""
+    from portal.waste.api import API_RATE_LIMIT
+
+    return render_page("waste/api.html", rate_limit=API_RATE_LIMIT)

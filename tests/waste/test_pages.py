@@ -258,3 +258,14 @@ def test_the_kiosk_offers_bin_day_and_the_page_works_there(bins):
     chosen = client.get(link["href"] + f"?uprn_postcode=CK1+1AB&uprn={ADDRESS}")
     page = check_html(client.get(chosen.headers["Location"]))
     assert len(page.select("#next-collections li")) == 3  # the demo rubbish, recycling and food
+
+
+def test_the_home_automation_page_is_linked_and_names_the_real_urls(bins):
+    client = bins.test_client()
+    page = check_html(client.get(f"/bin-collection/{ADDRESS}"))
+    link = page.find("a", string="Use your bin days in a home-automation system")
+    help_page = check_html(client.get(link["href"]))
+    text = help_page.get_text(" ", strip=True)
+    assert "/bin-collection/UPRN/collections.ics" in text
+    assert "/api/v1/addresses/UPRN/collections" in text
+    assert "60 per minute" in text
