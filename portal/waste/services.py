@@ -701,6 +701,7 @@ DELIVERIES = (
 # ---------------------------------------------------------------- reminders
 
 REMINDER_BATCH = 2000  # subscriptions claimed and queued per transaction
+MAX_CLAIM_RETRIES = 20  # batches lost to another worker before giving up (the next run resumes)
 
 
 def reminder_settings():  # noqa: ANN201
@@ -848,10 +849,15 @@ def queue_reminders(day: date | None = None, batch: int = REMINDER_BATCH) -> int
     the same batch fails on the unique constraint and rolls back, emails included; a run
     restarted half way skips what is already claimed. Returns how many emails were queued.
     """
-    from sqlalchemy import exists
+    from sqlalchemy import exists, insert
     from sqlalchemy.exc import IntegrityError
 
+    from portal.common.models import utcnow
+    from portal.common.outbox import queue_emails
     from portal.waste.models import ReminderSent, ReminderSubscription
+
+    now = utcnow()
+    urls = _ReminderUrls()
 
     day = day or uk_today() + timedelta(days=1)
     due = collections_on(day)
@@ -860,6 +866,7 @@ def queue_reminders(day: date | None = None, batch: int = REMINDER_BATCH) -> int
     addresses: dict[str, Address] = {}
     queued = 0
     after_id = 0
+    retries = 0
     while True:
         claimed = exists().where(
             ReminderSent.subscription_id == ReminderSubscription.id,
@@ -889,39 +896,75 @@ def queue_reminders(day: date | None = None, batch: int = REMINDER_BATCH) -> int
         if missing:
             for a in db.session.scalars(select(Address).where(Address.uprn.in_(missing))):
                 addresses[a.uprn] = a
+        if not wanted:
+            continue
         try:
-            for sub_id, uprn, email, token in wanted:
-                db.session.add(ReminderSent(subscription_id=sub_id, collection_date=day))
-                _queue_reminder(email, token, addresses[uprn], due[uprn], day)
+            db.session.execute(
+                insert(ReminderSent),
+                [
+                    {"subscription_id": w[0], "collection_date": day, "queued_at": now}
+                    for w in wanted
+                ],
+            )
+            queue_emails(
+                [
+                    _reminder(email, token, addresses[uprn], due[uprn], day, urls)
+                    for _, uprn, email, token in wanted
+                ]
+            )
             db.session.commit()
             queued += len(wanted)
         except IntegrityError:
             db.session.rollback()  # another worker claimed some of these: ask again
+            retries += 1
+            if retries > MAX_CLAIM_RETRIES:
+                raise
             after_id = subs[0][0] - 1
     return queued
 
 
-def _queue_reminder(email: str, token: str, address: Address, found, day: date) -> None:  # noqa: ANN001
-    from portal.common.outbox import queue_email
-    from portal.common.urls import external_url
+class _ReminderUrls:
+    """The links in reminders, built once per run (url_for for every email is slow)."""
 
+    def __init__(self) -> None:
+        from portal.common.urls import external_url
+
+        self.unsubscribe = external_url("waste.unsubscribe_reminders", token="TOKEN")  # noqa: S106
+        self.page = external_url("waste.address", uprn="UPRN")
+
+    def unsubscribe_for(self, token: str) -> str:
+        return self.unsubscribe.replace("TOKEN", token)
+
+    def page_for(self, uprn: str) -> str:
+        return self.page.replace("UPRN", uprn)
+
+
+def _reminder(
+    email: str,
+    token: str,
+    address: Address,
+    found,
+    day: date,
+    urls: _ReminderUrls,  # noqa: ANN001
+) -> tuple[str, str, str, dict[str, str]]:
+    """One reminder email (to, subject, body, headers) listing every bin due at the address."""
     names = [f"{ac.type.name} ({ac.type.colour.lower()})" for ac in found]
     lines = "\n".join(f"- {n}" for n in names)
-    changed = [ac for ac in found if ac.collection.changed]
     note = "".join(
         f"\n{ac.type.name} was due {long_date(ac.collection.original)}: {ac.collection.reason}.\n"
-        for ac in changed
+        for ac in found
+        if ac.collection.changed
     )
-    url = external_url("waste.unsubscribe_reminders", token=token)
+    url = urls.unsubscribe_for(token)
     body = (
         f"Put these bins out for collection tomorrow, {long_date(day)}, at {address.single_line}:\n\n"
         f"{lines}\n{note}\n"
-        f"Your collection days: {external_url('waste.address', uprn=address.uprn)}\n\n"
+        f"Your collection days: {urls.page_for(address.uprn)}\n\n"
         f"--\nTo stop these emails, unsubscribe with one click: {url}\n"
     )
-    queue_email(
-        email,
-        f"Bin collection tomorrow: {', '.join(ac.type.name for ac in found)}",
-        body,
-        {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
-    )
+    subject = f"Bin collection tomorrow: {', '.join(ac.type.name for ac in found)}"
+    headers = {
+        "List-Unsubscribe": f"<{url}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+    return email, subject, body, headers

@@ -120,7 +120,7 @@ def test_a_restart_mid_run_queues_each_reminder_once(bins, monkeypatch):
         for n in range(5):
             _confirmed(ADDRESS, f"r{n}@example.com")
         db.session.commit()
-        real = services._queue_reminder
+        real = services._reminder
         calls = {"n": 0}
 
         def crash_on_the_fourth(*args, **kwargs):
@@ -129,12 +129,12 @@ def test_a_restart_mid_run_queues_each_reminder_once(bins, monkeypatch):
                 raise RuntimeError("worker killed")
             return real(*args, **kwargs)
 
-        monkeypatch.setattr(services, "_queue_reminder", crash_on_the_fourth)
+        monkeypatch.setattr(services, "_reminder", crash_on_the_fourth)
         with frozen_at(MONDAY_EVENING), pytest.raises(RuntimeError):
             services.queue_reminders(TUESDAY, batch=2)
         db.session.rollback()
         assert len(emails()) == 2  # the first batch was committed, the second rolled back
-        monkeypatch.setattr(services, "_queue_reminder", real)
+        monkeypatch.setattr(services, "_reminder", real)
         with frozen_at(MONDAY_EVENING):
             assert services.queue_reminders(TUESDAY, batch=2) == 3
         assert sorted(e.to_address for e in emails()) == [f"r{n}@example.com" for n in range(5)]
