@@ -931,6 +931,7 @@ class _ReminderUrls:
 
         self.unsubscribe = external_url("waste.unsubscribe_reminders", token="TOKEN")  # noqa: S106
         self.page = external_url("waste.address", uprn="UPRN")
+        self.texts: dict[str, tuple[str, str]] = {}  # UPRN → (subject, body before the link)
 
     def unsubscribe_for(self, token: str) -> str:
         return self.unsubscribe.replace("TOKEN", token)
@@ -947,24 +948,31 @@ def _reminder(
     day: date,
     urls: _ReminderUrls,  # noqa: ANN001
 ) -> tuple[str, str, str, dict[str, str]]:
-    """One reminder email (to, subject, body, headers) listing every bin due at the address."""
-    names = [f"{ac.type.name} ({ac.type.colour.lower()})" for ac in found]
-    lines = "\n".join(f"- {n}" for n in names)
-    note = "".join(
-        f"\n{ac.type.name} was due {long_date(ac.collection.original)}: {ac.collection.reason}.\n"
-        for ac in found
-        if ac.collection.changed
-    )
+    """One reminder email (to, subject, body, headers) listing every bin due at the address.
+
+    The text for an address is worked out once per run: only the unsubscribe link differs.
+    """
+    cached = urls.texts.get(address.uprn)
+    if cached is None:
+        names = [f"{ac.type.name} ({ac.type.colour.lower()})" for ac in found]
+        lines = "\n".join(f"- {n}" for n in names)
+        note = "".join(
+            f"\n{ac.type.name} was due {long_date(ac.collection.original)}: {ac.collection.reason}.\n"
+            for ac in found
+            if ac.collection.changed
+        )
+        body = (
+            f"Put these bins out for collection tomorrow, {long_date(day)}, at "
+            f"{address.single_line}:\n\n{lines}\n{note}\n"
+            f"Your collection days: {urls.page_for(address.uprn)}\n\n"
+            "--\nTo stop these emails, unsubscribe with one click: "
+        )
+        subject = f"Bin collection tomorrow: {', '.join(ac.type.name for ac in found)}"
+        cached = urls.texts[address.uprn] = (subject, body)
+    subject, body = cached
     url = urls.unsubscribe_for(token)
-    body = (
-        f"Put these bins out for collection tomorrow, {long_date(day)}, at {address.single_line}:\n\n"
-        f"{lines}\n{note}\n"
-        f"Your collection days: {urls.page_for(address.uprn)}\n\n"
-        f"--\nTo stop these emails, unsubscribe with one click: {url}\n"
-    )
-    subject = f"Bin collection tomorrow: {', '.join(ac.type.name for ac in found)}"
     headers = {
         "List-Unsubscribe": f"<{url}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }
-    return email, subject, body, headers
+    return email, subject, f"{body}{url}\n", headers
