@@ -33,10 +33,30 @@ def my_council_rows(user: Any) -> list[dict]:
 
 
 def personal_data(user: Any) -> dict:
+    """Everything the bin-day slice holds about one person."""
+    from sqlalchemy import select
+
+    from portal.extensions import db
     from portal.waste import services
+    from portal.waste.models import ReminderSubscription
 
     address = services.saved_address(user.id)
-    return {"bin_collection_address": address.uprn if address else None}
+    reminders = db.session.scalars(
+        select(ReminderSubscription).where(ReminderSubscription.user_id == user.id)
+    )
+    return {
+        "bin_collection_address": address.uprn if address else None,
+        "bin_reminders": [
+            {
+                "uprn": r.uprn,
+                "email": r.email,
+                "created_at": r.created_at.isoformat(),
+                "confirmed_at": r.confirmed_at.isoformat() if r.confirmed_at else None,
+                "unsubscribed_at": r.unsubscribed_at.isoformat() if r.unsubscribed_at else None,
+            }
+            for r in reminders
+        ],
+    }
 
 
 def register(app: Flask) -> None:

@@ -117,6 +117,10 @@ def test_the_address_is_remembered_in_my_council(bins):
     text = mine.get_text(" ", strip=True)
     assert "Bin collections at 1 Abbey Road" in text
     assert "Recycling: Tuesday 8 December" in text
+    with bins.app_context():
+        from portal.waste import personal_data
+
+        assert personal_data(resident)["bin_collection_address"] == ADDRESS
     # "Look up another address" still lets them change it.
     assert client.get("/bin-collection?change=1").status_code == 200
 
