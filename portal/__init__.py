@@ -111,6 +111,7 @@ def register_blueprints(app: Flask) -> None:
     register_planning(app)
     __import__("portal.online_forms", fromlist=["register"]).register(app)
     register_channels(app)
+    __import__("portal.waste", fromlist=["register"]).register(app)
     register_facilities(app)
     register_garden(app)
 

@@ -2,7 +2,7 @@
 
 Loaders must be idempotent (running the command twice changes nothing) and run in `order`,
 so a slice can rely on the data of slices with a lower order (boundaries 5, gazetteer 10, accounts 20,
-council services 30, forms 40, payments 50, repairs 60, planning 70, channels 80).
+council services 30, forms 40, payments 50, repairs 60, planning 70, waste 75, channels 80).
 """
 
 from __future__ import annotations

@@ -41,6 +41,7 @@ bp = Blueprint("channels", __name__)
 # The kiosk's tasks: services (LGSL, LGIL) link through the register, like the home page's.
 KIOSK_TASKS: list[TopTask] = [
     ("Pay your council tax", (57, 2), {}),
+    ("Find your bin collection day", (524, 8), {}),
     ("Report a missed bin collection", (524, 0), {}),
     ("Report a housing repair", (141, 0), {}),
     ("Find a planning application", "planning.register", {}),

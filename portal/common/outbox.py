@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import current_app
 from huey import crontab
-from sqlalchemy import event, or_, select, update
+from sqlalchemy import event, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from portal.common.models import OutboxEmail, utcnow
@@ -59,6 +59,34 @@ def queue_email(
     db.session.add(email)
     db.session.info[_SESSION_FLAG] = True
     return email
+
+
+def queue_emails(messages: list[tuple[str, str, str, dict[str, str] | None]]) -> int:
+    """Add many emails (to, subject, body, headers) in one INSERT, for a fan-out such as the bin
+    reminders; like `queue_email` the caller commits, and a rollback drops them all."""
+    if not messages:
+        return 0
+    domain = current_app.config["PORTAL"].base_url.split("//")[-1].split(":")[0].split("/")[0]
+    now = utcnow()
+    rows = [
+        {
+            "to_address": to,
+            "subject": subject,
+            "body_text": body,
+            "headers": headers or {},
+            "status": OutboxEmail.PENDING,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+            "message_id": make_msgid(
+                idstring=uuid.uuid4().hex[:12], domain=domain or "portal.local"
+            ),
+        }
+        for to, subject, body, headers in messages
+    ]
+    db.session.execute(insert(OutboxEmail), rows)
+    db.session.info[_SESSION_FLAG] = True
+    return len(rows)
 
 
 @event.listens_for(Session, "after_commit")

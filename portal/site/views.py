@@ -17,6 +17,7 @@ bp = Blueprint("site", __name__)
 # service is not live, or whose slice is not installed, are left out.
 TOP_TASKS: list[TopTask] = [
     ("Pay your council tax", (57, 2), {}),
+    ("Find your bin collection day", (524, 8), {}),
     ("Report a missed bin collection", (524, 0), {}),
     ("Report a housing repair", (141, 0), {}),
     ("Find a planning application", "planning.register", {}),

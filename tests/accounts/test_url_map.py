@@ -24,6 +24,7 @@ STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 CSRF_EXEMPT_ENDPOINTS = {
     "payments.stripe_webhook",
     "planning.unsubscribe",
+    "waste.unsubscribe_reminders",
     "open311.create_request",
 }
 # A session's last-seen time is written on purpose (at most once a minute) to enforce the idle

@@ -7,9 +7,11 @@ from urllib.parse import urlencode
 
 from flask import Flask
 
+from portal.common.gazetteer.demo import load_demo_gazetteer
 from portal.extensions import db
 from portal.online_forms import services as form_services
 from portal.online_forms.demo import load_demo_forms
+from portal.waste.demo import load_demo_waste
 from tests.helpers.auth import make_user
 from tests.planning.conftest import make_application
 
@@ -52,6 +54,8 @@ def test_openapi_documents_every_public_api_and_each_answers_as_documented(make_
     staff = make_user(app, roles=("admin",))
     with app.app_context():
         load_demo_forms()
+        load_demo_gazetteer()
+        load_demo_waste()
         make_application(reference="26/00001/HOU", app_type="HOU", ward="Castle")
         db.session.commit()
         key = form_services.issue_key("OpenAPI test", staff)
