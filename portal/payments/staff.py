@@ -14,7 +14,7 @@ from sqlalchemy import func, or_, select
 from portal.accounts.authz import role_required
 from portal.common.audit import record_audit
 from portal.common.clock import uk_day_start, uk_today
-from portal.common.dates import INVALID, date_parts, parse_parts, parts_of
+from portal.common.dates import INVALID, date_parts, date_range, parse_parts, parts_of
 from portal.extensions import db
 from portal.payments import billing, gateways
 from portal.payments.bills import BILL_TYPES
@@ -70,13 +70,9 @@ def index():
     state = request.args.get("state") or ""
     channel = request.args.get("channel") or ""
     fund = request.args.get("fund") or ""
-    date_from = _parse_date(request.args.get("from"))
-    date_to = _parse_date(request.args.get("to"))
-    page_errors = []
-    if request.args.get("from") and date_from is None:
-        page_errors.append(("#from", "Enter the 'from' date like 2026-11-24"))
-    if request.args.get("to") and date_to is None:
-        page_errors.append(("#to", "Enter the 'to' date like 2026-11-24"))
+    created = date_range(request.args, ("from", "Created from"), ("to", "Created to"))
+    page_errors = list(created.errors)
+    date_from, date_to = (None, None) if page_errors else (created.start, created.end)
     query = select(Payment).order_by(Payment.created_at.desc(), Payment.id.desc())
     if q:
         like = f"%{q}%"
@@ -120,12 +116,11 @@ def index():
             "state": state,
             "channel": channel,
             "fund": fund,
-            "from": request.args.get("from", ""),
-            "to": request.args.get("to", ""),
         },
         state_choices=STATE_FILTER,
         funds=funds,
         page_errors=page_errors,
+        created=created,
     )
 
 

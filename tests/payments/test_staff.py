@@ -89,8 +89,11 @@ def test_search_filters_and_timeline(bills):
     assert paid.reference not in client.get("/staff/payments/?state=refunded").get_data(
         as_text=True
     )
-    soup = check_html(client.get("/staff/payments/?from=yesterday"))
-    assert error_summary(soup) == ["Enter the 'from' date like 2026-11-24"]
+    soup = check_html(client.get("/staff/payments/?from-day=30&from-month=2&from-year=2026"))
+    assert error_summary(soup) == ["Created from must be a real date"]
+    soup = check_html(client.get("/staff/payments/?from-day=1&from-month=11&fund=council_tax"))
+    assert error_summary(soup) == ["Created from must include a year"]
+    assert soup.find("input", id="from-month")["value"] == "11"
     fragment = client.get("/staff/payments/?q=PY", headers={"HX-Request": "true"}).get_data(
         as_text=True
     )
