@@ -17,7 +17,7 @@ from portal.common.clock import uk_day_start, uk_today
 from portal.common.dates import INVALID, date_parts, date_range, parse_parts, parts_of
 from portal.extensions import db
 from portal.payments import billing, gateways
-from portal.payments.bills import BILL_TYPES
+from portal.payments.bills import BILL_TYPES, fund_name
 from portal.payments.forms import STATE_FILTER, PhonePaymentForm, RefundForm
 from portal.payments.models import (
     CHANNEL_PHONE,
@@ -95,7 +95,10 @@ def index():
     if date_to:
         query = query.where(Payment.created_at < _day_start(date_to) + timedelta(days=1))
     payments = db.session.scalars(query.limit(PAGE_SIZE)).all()
-    funds = sorted({bt.fund for bt in BILL_TYPES.values()} | {"general"})
+    funds = [
+        (code, fund_name(code))
+        for code in sorted({bt.fund for bt in BILL_TYPES.values()} | {"general"}, key=fund_name)
+    ]
     # The outcome in a few words: the title, and read out after an htmx search.
     count = len(payments)
     found = f"{count} payment{'' if count == 1 else 's'} found"
@@ -132,6 +135,7 @@ def _detail_page(payment: Payment, form: RefundForm) -> str:
         form=form,
         service_name=service_label(payment.lgsl),
         interaction_name=interaction_label(payment.lgil),
+        fund_name=fund_name(payment.fund),
     )
 
 
@@ -280,7 +284,9 @@ def daily_report(day: date) -> dict:
         by_fund.append(
             {
                 "fund": key[0],
+                "fund_name": fund_name(key[0]),
                 "lgsl": key[1],
+                "service": service_label(key[1]),
                 "count": n,
                 "gross": gross,
                 "refund_count": rn,
@@ -332,7 +338,9 @@ def report_csv():
             "date",
             "section",
             "fund",
+            "fund_name",
             "lgsl",
+            "service",
             "state",
             "count",
             "gross_pence",
@@ -346,7 +354,9 @@ def report_csv():
                 day.isoformat(),
                 "by_fund",
                 r["fund"],
+                r["fund_name"],
                 r["lgsl"],
+                r["service"],
                 "",
                 r["count"],
                 r["gross"],
@@ -356,11 +366,35 @@ def report_csv():
         )
     for r in data["by_state"]:
         writer.writerow(
-            [day.isoformat(), "by_state", "", "", r["state"], r["count"], r["amount"], "", ""]
+            [
+                day.isoformat(),
+                "by_state",
+                "",
+                "",
+                "",
+                "",
+                r["state"],
+                r["count"],
+                r["amount"],
+                "",
+                "",
+            ]
         )
     t = data["totals"]
     writer.writerow(
-        [day.isoformat(), "total", "", "", "", t["count"], t["gross"], t["refunds"], t["net"]]
+        [
+            day.isoformat(),
+            "total",
+            "",
+            "",
+            "",
+            "",
+            "",
+            t["count"],
+            t["gross"],
+            t["refunds"],
+            t["net"],
+        ]
     )
     return Response(
         out.getvalue(),

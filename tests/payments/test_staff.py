@@ -224,11 +224,18 @@ def test_daily_report_and_csv(bills):
     client = client_for(bills, make_user(bills, roles=("finance",)))
     soup = check_html(client.get("/staff/payments/report"))
     text = soup.get_text(" ", strip=True)
-    assert "council_tax 57 2 £120.00 £5.00 £115.00" in text
+    row = "Council Tax (Collection Fund) Council tax annual notification (LGSL 57) 2 £120.00 £5.00 £115.00"
+    assert row in text, text
+    assert "council_tax" not in text
     response = client.get("/staff/payments/report.csv")
     assert response.mimetype == "text/csv"
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     fund = next(r for r in rows if r["section"] == "by_fund")
+    # the codes stay in their own columns for the ledger, with the names beside them
+    assert (fund["fund_name"], fund["service"]) == (
+        "Council Tax (Collection Fund)",
+        "Council tax annual notification",
+    )
     assert (
         fund["fund"],
         fund["lgsl"],
