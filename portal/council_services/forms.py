@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -18,6 +18,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 )
 from wtforms import (
     DateField,
+    Field,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -27,6 +28,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
+from portal.common.clock import UK, utc_now
+from portal.common.dates import date_parts, typed_date
 from portal.council_services.catalogue import LIFE_EVENTS, TOPICS
 
 URL_PATTERN = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
@@ -148,6 +151,82 @@ class NoticeForm(FlaskForm):
     submit = SubmitField("Save notice", widget=GovSubmitInput())
 
 
+_TIME = re.compile(r"(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm)?", re.IGNORECASE)
+
+
+def parse_time(text: str) -> time | None:
+    """A time as people type it: 7am, 7:30pm, 19:30, 7.30, 12 noon is 12pm; None if empty."""
+    text = text.strip().lower().replace("noon", "pm").replace("midnight", "am")
+    if not text:
+        return None
+    match = _TIME.fullmatch(text)
+    if not match:
+        raise ValueError(text)
+    hour, minute, half = int(match[1]), int(match[2] or 0), match[3]
+    if half:
+        if not 1 <= hour <= 12:
+            raise ValueError(text)
+        hour = hour % 12 + (12 if half == "pm" else 0)
+    return time(hour, minute)  # raises ValueError for 25:00 or 7:75
+
+
+class UkMomentField(Field):
+    """A moment staff type in UK time: a GOV.UK date input and a time box.
+
+    The boxes are `<name>-day`, `-month`, `-year` and `-time`; `data` is an aware UTC datetime
+    (or None when nothing was typed). The error summary links to the box in error.
+    """
+
+    def __init__(self, label: str, hint: str, whole_day_end: bool, **kwargs: Any) -> None:
+        super().__init__(label, **kwargs)
+        self.hint = hint
+        self.whole_day_end = whole_day_end
+        self.parts: dict[str, str] = date_parts({}, self.name)
+        self.time_text = ""
+        self.time_error = False
+        self.id = f"{self.name}-day"
+        self._problem: tuple[str, str] | None = None
+
+    def process(self, formdata: Any, data: Any = None, extra_filters: Any = None) -> None:
+        self.process_errors = []
+        self.object_data = data
+        self.raw_data = []
+        self.data = None
+        if formdata is None:
+            return
+        what = f"The {self.label.text.split(' (')[0].lower()} date"
+        self.parts, day, problem = typed_date(formdata, self.name, what)
+        self.time_text = (formdata.get(f"{self.name}-time") or "").strip()[:12]
+        self.raw_data = [*self.parts.values(), self.time_text]
+        if problem:
+            self._problem = problem
+            return
+        try:
+            moment = parse_time(self.time_text)
+        except ValueError:
+            self._problem = (f"#{self.name}-time", "Enter a real time, like 7am or 19:30")
+            return
+        if day is None:
+            if moment is not None:
+                self._problem = (f"#{self.name}-day", f"Enter {what.lower()}")
+            return
+        if moment is None:
+            moment = time.min
+            if self.whole_day_end:
+                day += timedelta(days=1)
+        self.data = datetime.combine(day, moment, tzinfo=UK).astimezone(UTC)
+
+    def pre_validate(self, form: Any) -> None:
+        if self._problem:
+            href, message = self._problem
+            self.id = href[1:]
+            self.time_error = href.endswith("-time")
+            raise ValidationError(message)
+
+    def _value(self) -> str:
+        return ""
+
+
 class AlertForm(FlaskForm):
     title = StringField(
         "Title",
@@ -165,38 +244,21 @@ class AlertForm(FlaskForm):
         widget=GovRadioInput(),
         validators=[DataRequired(message="Select the severity")],
     )
-    starts_at = StringField(
-        "Starts",
-        widget=GovTextInput(),
-        description="Date and time, for example 2026-12-01 07:00. Leave empty to start now",
+    starts_at = UkMomentField(
+        "Start",
+        hint="Leave the date empty to start now. Without a time, it starts at the beginning of the day.",
+        whole_day_end=False,
     )
-    ends_at = StringField(
-        "Ends (optional)",
-        widget=GovTextInput(),
-        description="Date and time, for example 2026-12-02 18:00",
+    ends_at = UkMomentField(
+        "End (optional)",
+        hint="Without a time, it ends at the end of the day.",
+        whole_day_end=True,
     )
     submit = SubmitField("Publish alert", widget=GovSubmitInput())
 
-    @staticmethod
-    def parse_when(value: str) -> datetime | None:
-        value = (value or "").strip()
-        if not value:
-            return None
-        for fmt in ("%Y-%m-%d %H:%M", "%Y-%m-%d"):
-            try:
-                return datetime.strptime(value, fmt)
-            except ValueError:
-                continue
-        raise ValidationError("Enter a date and time like 2026-12-01 07:00")
-
-    def validate_starts_at(self, field: StringField) -> None:
-        self.parse_when(field.data)
-
-    def validate_ends_at(self, field: StringField) -> None:
-        end = self.parse_when(field.data)
-        try:
-            start = self.parse_when(self.starts_at.data)
-        except ValidationError:
-            return
-        if end and start and end <= start:
-            raise ValidationError("The end must be after the start")
+    def validate_ends_at(self, field: UkMomentField) -> None:
+        end, start = field.data, self.starts_at.data
+        if end and not self.starts_at.errors and end <= (start or utc_now()):
+            raise ValidationError(
+                "The end must be after the start" if start else "The end must be in the future"
+            )

@@ -526,14 +526,13 @@ def alerts():
     if request.method == "GET":
         form.severity.data = "information"
     if form.validate_on_submit():
-        start = AlertForm.parse_when(form.starts_at.data)
-        end = AlertForm.parse_when(form.ends_at.data)
+        start, end = form.starts_at.data, form.ends_at.data
         alert = SiteAlert(
             title=form.title.data.strip(),
             message=form.message.data.strip(),
             severity=form.severity.data,
-            starts_at=start.replace(tzinfo=UTC) if start else datetime.now(UTC),
-            ends_at=end.replace(tzinfo=UTC) if end else None,
+            starts_at=start or datetime.now(UTC),
+            ends_at=end,
             created_by_id=current_user.id,
         )
         db.session.add(alert)

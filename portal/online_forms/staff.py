@@ -16,6 +16,7 @@ from portal.accounts.authz import role_required
 from portal.accounts.models import User, UserRole
 from portal.common.audit import record_audit
 from portal.common.clock import to_uk, uk_day_start, uk_today
+from portal.common.dates import date_range
 from portal.common.models import utcnow
 from portal.extensions import db
 from portal.online_forms import services
@@ -811,21 +812,15 @@ def inbox():
     status = args.get("status", "")
     if status in FormSubmission.STATUSES:
         query = query.where(FormSubmission.status == status)
-    for name, label, op in (("from", "The ‘from’ date", "ge"), ("to", "The ‘to’ date", "le")):
-        text = args.get(name, "").strip()
-        if text:
-            try:
-                day = date.fromisoformat(text)
-            except ValueError:
-                errors.append((f"#{name}", f"{label} must be a real date, like 2026-03-31"))
-                continue
-            # Whole UK days: from the start of `from` up to the start of the day after `to`.
-            edge = uk_day_start(day if op == "ge" else day + timedelta(days=1))
-            query = query.where(
-                FormSubmission.submitted_at >= edge
-                if op == "ge"
-                else FormSubmission.submitted_at < edge
-            )
+    sent = date_range(args, ("from", "Sent from"), ("to", "Sent to"))
+    errors.extend(sent.errors)
+    # Whole UK days: from the start of `from` up to the start of the day after `to`.
+    if sent.start and not sent.errors:
+        query = query.where(FormSubmission.submitted_at >= uk_day_start(sent.start))
+    if sent.end and not sent.errors:
+        query = query.where(
+            FormSubmission.submitted_at < uk_day_start(sent.end + timedelta(days=1))
+        )
     if args.get("overdue") == "yes":
         query = query.where(
             FormSubmission.status.in_(FormSubmission.OPEN), FormSubmission.due_on < uk_today()
@@ -873,6 +868,7 @@ def inbox():
         statuses=FormSubmission.LABELS,
         is_overdue=services.is_overdue,
         page_errors=errors,
+        sent=sent,
         offices=offices,
     )
 

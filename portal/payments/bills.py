@@ -80,6 +80,21 @@ def make_reference(bill_type: str, number: str) -> str:
     raise KeyError(bill_type)
 
 
+# The council's funds as finance officers name them; payments store the code.
+FUND_NAMES = {
+    "council_tax": "Council Tax (Collection Fund)",
+    "business_rates": "Business rates (Collection Fund)",
+    "housing_revenue_account": "Housing Revenue Account",
+    "parking": "Parking account",
+    "general": "General Fund",
+}
+
+
+def fund_name(code: str) -> str:
+    """The name of a fund; a code the council added later reads as words."""
+    return FUND_NAMES.get(code) or code.replace("_", " ").capitalize()
+
+
 @dataclass(frozen=True)
 class BillType:
     code: str

@@ -14,10 +14,10 @@ from sqlalchemy import func, or_, select
 from portal.accounts.authz import role_required
 from portal.common.audit import record_audit
 from portal.common.clock import uk_day_start, uk_today
-from portal.common.dates import INVALID, date_parts, parse_parts, parts_of
+from portal.common.dates import INVALID, date_parts, date_range, parse_parts, parts_of
 from portal.extensions import db
 from portal.payments import billing, gateways
-from portal.payments.bills import BILL_TYPES
+from portal.payments.bills import BILL_TYPES, fund_name
 from portal.payments.forms import STATE_FILTER, PhonePaymentForm, RefundForm
 from portal.payments.models import (
     CHANNEL_PHONE,
@@ -70,13 +70,9 @@ def index():
     state = request.args.get("state") or ""
     channel = request.args.get("channel") or ""
     fund = request.args.get("fund") or ""
-    date_from = _parse_date(request.args.get("from"))
-    date_to = _parse_date(request.args.get("to"))
-    page_errors = []
-    if request.args.get("from") and date_from is None:
-        page_errors.append(("#from", "Enter the 'from' date like 2026-11-24"))
-    if request.args.get("to") and date_to is None:
-        page_errors.append(("#to", "Enter the 'to' date like 2026-11-24"))
+    created = date_range(request.args, ("from", "Created from"), ("to", "Created to"))
+    page_errors = list(created.errors)
+    date_from, date_to = (None, None) if page_errors else (created.start, created.end)
     query = select(Payment).order_by(Payment.created_at.desc(), Payment.id.desc())
     if q:
         like = f"%{q}%"
@@ -99,7 +95,10 @@ def index():
     if date_to:
         query = query.where(Payment.created_at < _day_start(date_to) + timedelta(days=1))
     payments = db.session.scalars(query.limit(PAGE_SIZE)).all()
-    funds = sorted({bt.fund for bt in BILL_TYPES.values()} | {"general"})
+    funds = [
+        (code, fund_name(code))
+        for code in sorted({bt.fund for bt in BILL_TYPES.values()} | {"general"}, key=fund_name)
+    ]
     # The outcome in a few words: the title, and read out after an htmx search.
     count = len(payments)
     found = f"{count} payment{'' if count == 1 else 's'} found"
@@ -120,12 +119,11 @@ def index():
             "state": state,
             "channel": channel,
             "fund": fund,
-            "from": request.args.get("from", ""),
-            "to": request.args.get("to", ""),
         },
         state_choices=STATE_FILTER,
         funds=funds,
         page_errors=page_errors,
+        created=created,
     )
 
 
@@ -137,6 +135,7 @@ def _detail_page(payment: Payment, form: RefundForm) -> str:
         form=form,
         service_name=service_label(payment.lgsl),
         interaction_name=interaction_label(payment.lgil),
+        fund_name=fund_name(payment.fund),
     )
 
 
@@ -285,7 +284,9 @@ def daily_report(day: date) -> dict:
         by_fund.append(
             {
                 "fund": key[0],
+                "fund_name": fund_name(key[0]),
                 "lgsl": key[1],
+                "service": service_label(key[1]),
                 "count": n,
                 "gross": gross,
                 "refund_count": rn,
@@ -337,7 +338,9 @@ def report_csv():
             "date",
             "section",
             "fund",
+            "fund_name",
             "lgsl",
+            "service",
             "state",
             "count",
             "gross_pence",
@@ -351,7 +354,9 @@ def report_csv():
                 day.isoformat(),
                 "by_fund",
                 r["fund"],
+                r["fund_name"],
                 r["lgsl"],
+                r["service"],
                 "",
                 r["count"],
                 r["gross"],
@@ -361,11 +366,35 @@ def report_csv():
         )
     for r in data["by_state"]:
         writer.writerow(
-            [day.isoformat(), "by_state", "", "", r["state"], r["count"], r["amount"], "", ""]
+            [
+                day.isoformat(),
+                "by_state",
+                "",
+                "",
+                "",
+                "",
+                r["state"],
+                r["count"],
+                r["amount"],
+                "",
+                "",
+            ]
         )
     t = data["totals"]
     writer.writerow(
-        [day.isoformat(), "total", "", "", "", t["count"], t["gross"], t["refunds"], t["net"]]
+        [
+            day.isoformat(),
+            "total",
+            "",
+            "",
+            "",
+            "",
+            "",
+            t["count"],
+            t["gross"],
+            t["refunds"],
+            t["net"],
+        ]
     )
     return Response(
         out.getvalue(),

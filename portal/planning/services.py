@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy import text as sql_text
 
 from portal.common.clock import uk_today
+from portal.common.dates import date_range
 from portal.common.delivery import set_portal_delivery
 from portal.common.gazetteer.geography import council_area, ward_at, wards
 from portal.common.gazetteer.services import PostcodeError, addresses_for_postcode
@@ -108,6 +109,11 @@ class SearchParams:
     decided_to: date | None = None
     page: int = 1
     errors: list[tuple[str, str]] = field(default_factory=list)
+    # What was typed in each date filter's day, month and year boxes.
+    date_parts: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def date_error(self, prefix: str) -> str | None:
+        return next((m for href, m in self.errors if href.startswith(f"#{prefix}-")), None)
 
 
 def parse_date(text: str) -> date | None:
@@ -140,19 +146,12 @@ def parse_search(args: Any) -> SearchParams:
         params.application_type = ""
     if params.ward not in wards():
         params.ward = ""
-    labels = {
-        "received_from": "received from",
-        "received_to": "received to",
-        "decided_from": "decided from",
-        "decided_to": "decided to",
-    }
-    for name, label in labels.items():
-        try:
-            setattr(params, name, parse_date(args.get(name, "")))
-        except ValueError:
-            params.errors.append(
-                (f"#{name}", f"Enter the '{label}' date as a real date, like 2026-03-27")
-            )
+    received = date_range(args, ("received_from", "Received from"), ("received_to", "Received to"))
+    decided = date_range(args, ("decided_from", "Decided from"), ("decided_to", "Decided to"))
+    params.received_from, params.received_to = received.start, received.end
+    params.decided_from, params.decided_to = decided.start, decided.end
+    params.date_parts = {**received.parts, **decided.parts}
+    params.errors.extend(received.errors + decided.errors)
     try:
         params.page = max(1, min(int(args.get("page", 1)), 10_000))
     except (TypeError, ValueError):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -12,6 +10,7 @@ from portal.accounts.authz import role_required
 from portal.common import storage
 from portal.common.audit import record_audit
 from portal.common.clock import uk_today
+from portal.common.dates import parts_of, typed_date
 from portal.common.gazetteer.geography import council_area, ward_at
 from portal.common.gazetteer.services import get_address
 from portal.common.gazetteer.views import lookup_state
@@ -86,7 +85,10 @@ def index():
 
 
 def _form_values(form) -> dict:  # noqa: ANN001
-    values = {name: (form.get(name) or "").strip() for name in [*TEXT_FIELDS, *DATE_FIELDS]}
+    values: dict = {name: (form.get(name) or "").strip() for name in TEXT_FIELDS}
+    for name, label in DATE_FIELDS.items():
+        # day, month and year boxes (a whole date in one field, as before, is read into them)
+        values[name] = typed_date(form, name, label)[0]
     values["application_type"] = form.get("application_type", "")
     values["uprn_postcode"] = (form.get("uprn_postcode") or "").strip()
     return values
@@ -94,8 +96,8 @@ def _form_values(form) -> dict:  # noqa: ANN001
 
 def _stored_values(application: PlanningApplication) -> dict:
     """The edit form's values for a stored application (its address found again by postcode)."""
-    values = {name: getattr(application, name) or "" for name in [*TEXT_FIELDS, *DATE_FIELDS]}
-    values = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in values.items()}
+    values: dict = {name: getattr(application, name) or "" for name in TEXT_FIELDS}
+    values.update({name: parts_of(getattr(application, name)) for name in DATE_FIELDS})
     values["application_type"] = application.application_type
     values["uprn_postcode"] = (application.postcode or "") if application.uprn else ""
     return values
@@ -149,12 +151,12 @@ def _validate(values: dict, application: PlanningApplication | None) -> tuple[di
         errors["application_type"] = "Select the application type"
     out["application_type"] = values["application_type"]
     for name, label in DATE_FIELDS.items():
-        try:
-            out[name] = services.parse_date(values[name])
-        except ValueError:
-            errors[name] = f"{label} must be a real date, like 2026-03-27"
-    if not out.get("received_date") and "received_date" not in errors:
-        errors["received_date"] = "Enter the date received"
+        typed = {f"{name}-{part}": value for part, value in values[name].items()}
+        _, out[name], problem = typed_date(typed, name, label)
+        if problem:
+            errors[problem[0][1:]] = problem[1]
+    if not out.get("received_date") and not any(k.startswith("received_date-") for k in errors):
+        errors["received_date-day"] = "Enter the date received"
     if lat is not None and not council_area().contains(lat, lon):
         errors["latitude"] = "That point is outside the council area"
     out.update(latitude=lat, longitude=lon, ward=ward_at(lat, lon) if lat is not None else None)
@@ -204,9 +206,7 @@ def _edit_page(
 @role_required(ROLE)
 def new():
     if request.method == "GET":
-        return _edit_page(
-            None, {"received_date": uk_today().isoformat(), "application_type": ""}, {}
-        )
+        return _edit_page(None, {"received_date": parts_of(uk_today()), "application_type": ""}, {})
     values = _form_values(request.form)
     if "uprn_find" in request.form:  # "Find address" without JavaScript: list the addresses
         return _find_address(None, values)

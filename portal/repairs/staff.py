@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from flask_login import current_user
@@ -15,6 +15,7 @@ from portal.accounts.authz import role_required
 from portal.accounts.models import User
 from portal.common.audit import record_audit
 from portal.common.clock import to_uk
+from portal.common.dates import date_parts, parts_of, typed_date
 from portal.extensions import db
 from portal.rendering import is_htmx_request, render_page
 from portal.repairs import lifecycle, services
@@ -293,7 +294,9 @@ def slots():
     errors: list[tuple[str, str]] = []
     form = {
         "trade": request.form.get("trade", ""),
-        "start": request.form.get("start", (services.today() + timedelta(days=1)).isoformat()),
+        "start": date_parts(request.form, "start")
+        if request.method == "POST"
+        else parts_of(services.today() + timedelta(days=1)),
         "weeks": request.form.get("weeks", "4"),
         "capacity": request.form.get("capacity", "6"),
         "days": request.form.getlist("days") or ["0", "1", "2", "3", "4"],
@@ -302,11 +305,9 @@ def slots():
     if request.method == "POST":
         if form["trade"] not in TRADES:
             errors.append(("#trade", "Select a trade"))
-        try:
-            start = date.fromisoformat(form["start"])
-        except ValueError:
-            errors.append(("#start", "Enter the first date as YYYY-MM-DD"))
-            start = None
+        form["start"], start, problem = typed_date(request.form, "start", "The first date")
+        if problem or start is None:
+            errors.append(problem or ("#start-day", "Enter the first date"))
         weeks = int(form["weeks"]) if form["weeks"].isdigit() else 0
         if not 1 <= weeks <= 26:
             errors.append(("#weeks", "Enter a number of weeks from 1 to 26"))
@@ -327,7 +328,7 @@ def slots():
                 "repair.slots.bulk",
                 "repair_slots",
                 form["trade"],
-                {"start": form["start"], "weeks": weeks, "capacity": capacity,
+                {"start": start.isoformat(), "weeks": weeks, "capacity": capacity,
                  "created": result.created, "updated": result.updated},
             )  # fmt: skip
             db.session.commit()
@@ -347,6 +348,8 @@ def slots():
         "repairs/staff/slots.html",
         page_errors=errors,
         error_for={h[1:]: m for h, m in reversed(errors)},
+        start_error=next((m for h, m in errors if h.startswith("#start-")), None),
+        example_day=" ".join(parts_of(today + timedelta(days=1)).values()),
         form=form,
         trade=trade,
         trades=TRADE_LABELS,

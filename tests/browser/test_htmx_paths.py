@@ -42,18 +42,21 @@ def test_planning_search(planning_app, live_server, page: Page) -> None:
     expect(page).to_have_title(re.compile(r"^Planning applications – "))
 
     def bad_date(p: Page) -> None:
-        p.fill("#received_from", "31/02/2026")
+        p.fill("#received_from-day", "31")
+        p.fill("#received_from-month", "2")
+        p.fill("#received_from-year", "2026")
         _search(p)
 
     def good_date(p: Page) -> None:
-        p.fill("#received_from", "")
+        for part in ("day", "month", "year"):
+            p.fill(f"#received_from-{part}", "")
         _search(p)
 
     def decided_only(p: Page) -> None:
         p.select_option("#status", "decided")
         _search(p)
 
-    message = "Enter the 'received from' date as a real date, like 2026-03-27"
+    message = "Received from must be a real date"
     check_htmx_path(
         page,
         "planning search",
@@ -62,7 +65,7 @@ def test_planning_search(planning_app, live_server, page: Page) -> None:
             Step(
                 bad_date,
                 title=re.compile(r"^Error: Planning applications – "),
-                error_field="received_from",
+                error_field="received_from-day",
                 error=message,
             ),
             Step(
@@ -84,10 +87,14 @@ def test_planning_search(planning_app, live_server, page: Page) -> None:
 
 
 def test_planning_search_without_javascript(planning_app, live_server, nojs_page: Page) -> None:
-    nojs_page.goto(live_server("/planning?received_from=31%2F02%2F2026"))
+    nojs_page.goto(
+        live_server("/planning?received_from-day=31&received_from-month=2&received_from-year=2026")
+    )
     expect(nojs_page).to_have_title(re.compile(r"^Error: Planning applications – "))
-    expect(nojs_page.locator(".govuk-error-summary a[href='#received_from']")).to_be_visible()
-    expect(nojs_page.locator("#received_from-error")).to_contain_text("as a real date")
+    expect(nojs_page.locator(".govuk-error-summary a[href='#received_from-day']")).to_be_visible()
+    expect(nojs_page.locator("#received_from-error")).to_contain_text("must be a real date")
+    # the boxes keep what was typed
+    expect(nojs_page.locator("#received_from-day")).to_have_value("31")
     nojs_page.goto(live_server("/planning?status=decided"))
     expect(nojs_page).to_have_title(re.compile(r"^1 application found – Planning applications – "))
 
@@ -245,20 +252,19 @@ def _filter(button: str, **values: str):
 def test_form_submissions_inbox(app, live_server, page: Page) -> None:
     _signed_in(app, page, live_server, ("officer",), ("Waste services",))
     page.goto(live_server("/staff/forms"))
-    message = "The ‘from’ date must be a real date, like 2026-03-31"
     check_htmx_path(
         page,
         "form submissions inbox",
         "#results",
         [
             Step(
-                _filter("Filter", **{"from": "31/02/2026"}),
-                error_field="from",
-                error=message,
+                _filter("Filter", **{"from-day": "31", "from-month": "2", "from-year": "2026"}),
+                error_field="from-day",
+                error="Sent from must be a real date",
                 title=re.compile("^Error: Form submissions – "),
             ),
             Step(
-                _filter("Filter", **{"from": "2026-01-01"}),
+                _filter("Filter", **{"from-day": "1"}),
                 status="0 submissions found",
                 title=re.compile("^0 submissions found – Form submissions – "),
             ),
@@ -277,15 +283,24 @@ def test_staff_payments_search(app, live_server, page: Page) -> None:
         "#results",
         [
             Step(
-                _filter("Search", to="24/11/2026"),
-                error_field="to",
-                error="Enter the 'to' date like 2026-11-24",
+                _filter("Search", **{"to-day": "24", "to-month": "11"}),
+                error_field="to-year",
+                error="Created to must include a year",
                 title=re.compile("^Error: Payments – "),
             ),
             Step(
-                _filter("Search", to="2026-11-24"),
+                _filter("Search", **{"to-year": "2026"}),
                 status="0 payments found",
                 title=re.compile("^0 payments found – Payments – "),
+            ),
+            Step(
+                _filter("Search", **{"from-day": "25", "from-month": "11", "from-year": "2026"}),
+                error_field="to-day",
+                error="Created to must be the same as or after 25 November 2026",
+            ),
+            Step(
+                _filter("Search", **{"from-day": "", "from-month": "", "from-year": ""}),
+                status="0 payments found",
             ),
             Step(_filter("Search", q="no such payment"), status="0 payments found"),
         ],

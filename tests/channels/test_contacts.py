@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -44,6 +46,11 @@ def test_an_officer_records_a_contact_for_a_resident_found_by_name(app, channel)
     assert response.status_code == 303
     receipt = check_html(client.get(response.headers["Location"]))
     assert "Ada Lovelace" in receipt.get_text()
+    # the date and time the GOV.UK way: "2 December 2026 at 9:30am"
+    when = receipt.find("dt", string="Date").find_next("dd").get_text(strip=True)
+    assert re.fullmatch(
+        r"\d{1,2} [A-Z][a-z]+ \d{4} at (\d{1,2}(:\d{2})?[ap]m|midnight|midday)", when
+    ), when
     with app.app_context():
         rows = db.session.scalars(select(ServiceTransaction)).all()
         assert [(r.kind, r.lgsl, r.lgil, r.channel, r.user_id, r.staff_id) for r in rows] == [

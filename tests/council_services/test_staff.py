@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from portal.common.clock import uk_today
+from portal.common.clock import govuk_date, uk_today
 from portal.common.delivery import set_portal_delivery
 from portal.common.models import AuditEvent, OutboxEmail
 from portal.council_services.models import Bvpi157Snapshot, Interaction, Service, ServiceVersion
@@ -305,15 +305,42 @@ def test_alert_banner_shows_site_wide_in_its_window(app) -> None:
             "title": "",
             "message": "",
             "severity": "warning",
-            "ends_at": "tomorrow",
+            "starts_at-day": "31",
+            "starts_at-month": "2",
+            "starts_at-year": "2027",
+            "ends_at-time": "25:00",
             "csrf_token": token,
         },
     )
-    errors = error_summary(check_html(response))
-    assert (
-        "Enter a title for the alert" in errors
-        and "Enter a date and time like 2026-12-01 07:00" in errors
+    soup = check_html(response)
+    errors = error_summary(soup)
+    assert errors == [
+        "Enter a title for the alert",
+        "Enter the alert message",
+        "The start date must be a real date",
+        "Enter a real time, like 7am or 19:30",
+    ]
+    links = [a["href"] for a in soup.select(".govuk-error-summary a")]
+    assert links[2:] == ["#starts_at-day", "#ends_at-time"]
+    # what was typed stays in the boxes
+    assert soup.find("input", id="starts_at-day")["value"] == "31"
+    assert soup.find("input", id="ends_at-time")["value"] == "25:00"
+    response = client.post(
+        "/staff/services/alerts",
+        data={
+            "title": "Backwards",
+            "message": "Ends first",
+            "severity": "warning",
+            "starts_at-day": "3",
+            "starts_at-month": "1",
+            "starts_at-year": "2099",
+            "ends_at-day": "2",
+            "ends_at-month": "1",
+            "ends_at-year": "2099",
+            "csrf_token": token,
+        },
     )
+    assert error_summary(check_html(response)) == ["The end must be after the start"]
     response = client.post(
         "/staff/services/alerts",
         data={
@@ -324,17 +351,22 @@ def test_alert_banner_shows_site_wide_in_its_window(app) -> None:
         },
     )
     assert response.status_code == 302
-    later = (uk_today() + timedelta(days=3)).isoformat()
+    later = uk_today() + timedelta(days=3)
     client.post(
         "/staff/services/alerts",
         data={
             "title": "Future",
             "message": "Not yet",
             "severity": "information",
-            "starts_at": later,
+            "starts_at-day": str(later.day),
+            "starts_at-month": str(later.month),
+            "starts_at-year": str(later.year),
+            "starts_at-time": "7:30am",
             "csrf_token": token,
         },
     )
+    listed = check_html(client.get("/staff/services/alerts")).get_text()
+    assert f"{govuk_date(later)} at 7:30am to no end" in listed
     home = check_html(app.test_client().get("/"))
     banners = [h.get_text() for h in home.select(".govuk-notification-banner__title")]
     assert "Snow" in banners and "Future" not in banners

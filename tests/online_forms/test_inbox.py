@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from portal.common.clock import uk_today
+from portal.common.clock import govuk_date, uk_today
 from portal.common.models import OutboxEmail
 from portal.extensions import db
 from portal.online_forms.models import FormSubmission, OfficeMember, OnlineForm
@@ -98,11 +98,33 @@ def test_inbox_filters(demo, runner_for):
     assert second in text and first not in text
     text = check_html(client.get("/staff/forms?status=resolved")).get_text()
     assert first not in text and "No submissions match" in text
-    today = uk_today().isoformat()
-    text = check_html(client.get(f"/staff/forms?from={today}&to={today}")).get_text()
+    today = uk_today()
+    boxes = "&".join(
+        f"{end}-{part}={getattr(today, part)}"
+        for end in ("from", "to")
+        for part in ("day", "month", "year")
+    )
+    text = check_html(client.get(f"/staff/forms?{boxes}")).get_text()
     assert first in text and second in text
-    bad = check_html(client.get("/staff/forms?from=31/02/2026"))
-    assert error_summary(bad) == ["The ‘from’ date must be a real date, like 2026-03-31"]
+    # a bookmark from before the date boxes still filters
+    text = check_html(client.get(f"/staff/forms?from={today.isoformat()}")).get_text()
+    assert first in text
+    bad = check_html(client.get("/staff/forms?from-day=31&from-month=2&from-year=2026&q=WS"))
+    assert error_summary(bad) == ["Sent from must be a real date"]
+    # the other filters and what was typed stay in the form
+    assert bad.find("input", id="q")["value"] == "WS"
+    assert bad.find("input", id="from-day")["value"] == "31"
+    bad = check_html(client.get("/staff/forms?from-day=3&from-year=2026"))
+    assert error_summary(bad) == ["Sent from must include a month"]
+    assert bad.select_one(".govuk-error-summary a")["href"] == "#from-month"
+    later = today + timedelta(days=2)
+    bad = check_html(
+        client.get(
+            f"/staff/forms?from-day={later.day}&from-month={later.month}&from-year={later.year}"
+            f"&to-day={today.day}&to-month={today.month}&to-year={today.year}"
+        )
+    )
+    assert error_summary(bad) == [f"Sent to must be the same as or after {govuk_date(later)}"]
     # the htmx request gets the search block (errors, form, results), not a whole page
     fragment = client.get("/staff/forms?overdue=yes", headers={"HX-Request": "true"}).get_data(
         as_text=True

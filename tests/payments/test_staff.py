@@ -89,8 +89,11 @@ def test_search_filters_and_timeline(bills):
     assert paid.reference not in client.get("/staff/payments/?state=refunded").get_data(
         as_text=True
     )
-    soup = check_html(client.get("/staff/payments/?from=yesterday"))
-    assert error_summary(soup) == ["Enter the 'from' date like 2026-11-24"]
+    soup = check_html(client.get("/staff/payments/?from-day=30&from-month=2&from-year=2026"))
+    assert error_summary(soup) == ["Created from must be a real date"]
+    soup = check_html(client.get("/staff/payments/?from-day=1&from-month=11&fund=council_tax"))
+    assert error_summary(soup) == ["Created from must include a year"]
+    assert soup.find("input", id="from-month")["value"] == "11"
     fragment = client.get("/staff/payments/?q=PY", headers={"HX-Request": "true"}).get_data(
         as_text=True
     )
@@ -221,11 +224,18 @@ def test_daily_report_and_csv(bills):
     client = client_for(bills, make_user(bills, roles=("finance",)))
     soup = check_html(client.get("/staff/payments/report"))
     text = soup.get_text(" ", strip=True)
-    assert "council_tax 57 2 £120.00 £5.00 £115.00" in text
+    row = "Council Tax (Collection Fund) Council tax annual notification (LGSL 57) 2 £120.00 £5.00 £115.00"
+    assert row in text, text
+    assert "council_tax" not in text
     response = client.get("/staff/payments/report.csv")
     assert response.mimetype == "text/csv"
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     fund = next(r for r in rows if r["section"] == "by_fund")
+    # the codes stay in their own columns for the ledger, with the names beside them
+    assert (fund["fund_name"], fund["service"]) == (
+        "Council Tax (Collection Fund)",
+        "Council tax annual notification",
+    )
     assert (
         fund["fund"],
         fund["lgsl"],

@@ -56,7 +56,22 @@ def test_register_search_filters_and_map_list(app, client):
 def test_register_bad_date_filter(client):
     response = client.get("/planning?received_from=31/02/2026")
     soup = check_html(response)
-    assert "Enter the 'received from' date as a real date" in " ".join(error_summary(soup))
+    assert error_summary(soup) == ["Received from must be a real date"]
+    # the date boxes: a missing part, and a 'to' date before the 'from' date
+    soup = check_html(
+        client.get("/planning?received_from-day=2&received_from-year=2026&ward=Millbrook")
+    )
+    assert error_summary(soup) == ["Received from must include a month"]
+    assert soup.select_one(".govuk-error-summary a")["href"] == "#received_from-month"
+    assert soup.find("option", selected=True, value="Millbrook") is not None
+    soup = check_html(
+        client.get(
+            "/planning?decided_from-day=10&decided_from-month=3&decided_from-year=2026"
+            "&decided_to-day=9&decided_to-month=3&decided_to-year=2026"
+        )
+    )
+    assert error_summary(soup) == ["Decided to must be the same as or after 10 March 2026"]
+    assert soup.find("input", id="decided_to-day")["value"] == "9"
 
 
 def test_register_htmx_returns_the_results_fragment(app, client):

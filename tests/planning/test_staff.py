@@ -97,6 +97,16 @@ def test_create_edit_and_bad_input(app):
         "outside the council area",
     ):
         assert message in summary
+    # the dates are GOV.UK day, month and year boxes; what was typed stays in them
+    soup = check_html(
+        client.post(
+            "/staff/planning/new",
+            data={"csrf_token": token, "received_date-day": "2", "received_date-month": "11"},
+        )
+    )
+    assert "Date received must include a year" in error_summary(soup)
+    assert soup.select_one(".govuk-error-summary a[href='#received_date-year']") is not None
+    assert soup.find("input", id="received_date-month")["value"] == "11"
     data = {
         "csrf_token": token,
         "reference": "26/04321/HOU",

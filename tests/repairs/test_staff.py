@@ -166,11 +166,13 @@ def test_bulk_slots_and_capacity(app, world) -> None:
     client = client_for(app, world.housing)
     soup = get_page(client, "repairs_staff.slots")
     soup = check_html(
-        _post(client, "/staff/repairs/slots", trade="", start="x", weeks="0", capacity="0")
-    )
+        _post(client, "/staff/repairs/slots", trade="", weeks="0", capacity="0",
+              **{"start-day": "30", "start-month": "2", "start-year": "2027"})
+    )  # fmt: skip
+    assert soup.find("input", id="start-day")["value"] == "30"
     assert error_summary(soup) == [
         "Select a trade",
-        "Enter the first date as YYYY-MM-DD",
+        "The first date must be a real date",
         "Enter a number of weeks from 1 to 26",
         "Enter a capacity from 1 to 100",
         "Select at least one day of the week",
@@ -181,7 +183,8 @@ def test_bulk_slots_and_capacity(app, world) -> None:
         "/staff/repairs/slots",
         data={
             "csrf_token": csrf_token(client, "/staff/repairs/slots"),
-            "trade": "plumbing", "start": start.isoformat(), "weeks": "4", "capacity": "6",
+            "trade": "plumbing", "start-day": str(start.day), "start-month": str(start.month),
+            "start-year": str(start.year), "weeks": "4", "capacity": "6",
             "days": ["0", "1", "2", "3", "4"], "periods": ["morning", "afternoon"],
         },
     )  # fmt: skip
