@@ -148,14 +148,20 @@ def weekly():
 
 
 def _weekly() -> str:
-    week = request.args.get("week") or services.iso_week(uk_today())
-    page_errors = []
+    from portal.common.dates import parts_of, typed_date
+
+    parts, typed, error = typed_date(request.args, "day", "The date")
+    page_errors = [error] if error else []
+    week = services.iso_week(typed) if typed else request.args.get("week")
+    week = week or services.iso_week(uk_today())
     try:
         monday, sunday = services.parse_iso_week(week)
     except ValueError:
-        page_errors = [("#week", "Enter a week like 2026-W47")]
+        page_errors = page_errors or [("#day-day", "Enter a date in the week you want to see")]
         monday = date.fromisocalendar(*uk_today().isocalendar()[:2], 1)
         sunday = monday
+    if not page_errors:
+        parts = parts_of(monday)
     received = decided = []
     if not page_errors:
         received = db.session.scalars(
@@ -173,6 +179,7 @@ def _weekly() -> str:
     return render_page(
         "planning/weekly.html",
         week=week,
+        day_parts=parts,
         monday=monday,
         sunday=sunday,
         received=received,
@@ -180,6 +187,8 @@ def _weekly() -> str:
         page_errors=page_errors,
         previous_week=services.iso_week(monday - timedelta(days=7)),
         next_week=services.iso_week(monday + timedelta(days=7)),
+        previous_monday=monday - timedelta(days=7),
+        next_monday=monday + timedelta(days=7),
         human_date=services.human_date,
     )
 

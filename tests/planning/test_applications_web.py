@@ -95,8 +95,25 @@ def test_weekly_list(app, client):
     soup = get_page(client, "planning.weekly", week=services.iso_week(today))
     text = soup.get_text()
     assert "Received (1)" in text and "Decided (1)" in text and "Refused" in text
+    # a person picks the week by any day in it, typed as a GOV.UK date
+    monday = today - timedelta(days=today.weekday())
+    soup = get_page(
+        client,
+        "planning.weekly",
+        **{"day-day": today.day, "day-month": today.month, "day-year": today.year},
+    )
+    assert soup.h1.get_text(" ", strip=True).endswith(
+        f"{services.human_date(monday)} to {services.human_date(monday + timedelta(days=6))}"
+    )
+    assert "Received (1)" in soup.get_text()
+    earlier = soup.select_one("a[rel=prev]").get_text(" ", strip=True)
+    assert earlier == f"Previous week : Week of {services.human_date(monday - timedelta(days=7))}"
+    soup = get_page(
+        client, "planning.weekly", **{"day-day": "31", "day-month": "2", "day-year": "2026"}
+    )
+    assert error_summary(soup) == ["The date must be a real date"]
     soup = get_page(client, "planning.weekly", week="2026-W99")
-    assert "Enter a week like 2026-W47" in " ".join(error_summary(soup))
+    assert error_summary(soup) == ["Enter a date in the week you want to see"]
 
 
 def test_application_page_stable_url_and_deadline(app, client):
