@@ -15,6 +15,10 @@ from portal.extensions import db
 
 CHANNELS = ("web", "kiosk", "kiosk_assisted", "phone", "face_to_face", "email", "post")
 DIGITAL_CHANNELS = ("web", "kiosk", "kiosk_assisted", "email")
+# GOV.UK service standard groups: digital take-up counts self-service digital only.
+SELF_SERVICE_DIGITAL = ("web", "kiosk")
+ASSISTED_DIGITAL = ("kiosk_assisted",)
+OFFLINE = ("phone", "face_to_face", "email", "post")
 
 
 def set_request_channel(channel: str, staff_id: int | None = None) -> None:

@@ -19,7 +19,12 @@ def register(app: Flask) -> None:
     from portal.council_services.api import OPENAPI_PATHS, OPENAPI_SCHEMAS
     from portal.council_services.api import bp as api_bp
     from portal.council_services.demo import load_demo_catalogue
-    from portal.council_services.services import service_catalogue, site_banners
+    from portal.council_services.services import (
+        add_delivered_interaction,
+        delivery_problem,
+        service_catalogue,
+        site_banners,
+    )
     from portal.council_services.staff import bp as staff_bp
     from portal.council_services.views import bp as public_bp
     from portal.demo import register_demo_loader
@@ -31,6 +36,11 @@ def register(app: Flask) -> None:
     app.extensions.setdefault("portal_site_banner_providers", []).append(site_banners)
     # Take-up statistics label and group transactions by the catalogue's names and departments.
     app.extensions["portal_service_catalogue"] = service_catalogue
+    # Portal deliveries are checked against the register when they go live (docs/bvpi157.md).
+    app.extensions["portal_delivery_register"] = {
+        "problem": delivery_problem,
+        "add": add_delivered_interaction,
+    }
     app.extensions.setdefault("portal_staff_sections", []).append(
         {
             "title": "Services A to Z",
