@@ -113,6 +113,8 @@ def register_check(form: OnlineForm) -> tuple[str | None, bool]:
 def publish_from_staff(form: OnlineForm, add_interaction: bool, user: object) -> FormVersion:
     """Publish for a staff member: refused with a clear message when the form's (LGSL, LGIL)
     maps onto no counted register interaction, unless they agreed to add the interaction."""
+    if form.draft_version is None:
+        raise ValueError("There is no draft to publish")
     problem, can_add = register_check(form)
     if problem:
         if not (can_add and add_interaction):
