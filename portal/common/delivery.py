@@ -62,6 +62,14 @@ def register_problem(lgsl: int, lgil: int) -> tuple[str | None, bool]:
     return problem, can_add
 
 
+def register_problems(pairs: list[tuple[int, int]]) -> dict[tuple[int, int], str | None]:
+    """`register_problem`'s message for many (LGSL, LGIL) pairs at once (one register read)."""
+    register = current_app.extensions.get("portal_delivery_register")
+    if register is None:
+        return dict.fromkeys(pairs)
+    return {pair: found[0] for pair, found in register["problems"](pairs).items()}
+
+
 def add_to_register(lgsl: int, lgil: int, user: object = None) -> None:
     """Add (LGSL, LGIL) to the register with the staff member's consent (the caller commits)."""
     register = current_app.extensions.get("portal_delivery_register")

@@ -22,6 +22,7 @@ def register(app: Flask) -> None:
     from portal.council_services.services import (
         add_delivered_interaction,
         delivery_problem,
+        delivery_problems,
         service_catalogue,
         site_banners,
     )
@@ -39,6 +40,7 @@ def register(app: Flask) -> None:
     # Portal deliveries are checked against the register when they go live (docs/bvpi157.md).
     app.extensions["portal_delivery_register"] = {
         "problem": delivery_problem,
+        "problems": delivery_problems,
         "add": add_delivered_interaction,
     }
     app.extensions.setdefault("portal_staff_sections", []).append(

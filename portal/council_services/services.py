@@ -16,6 +16,7 @@ from typing import Any
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 from sqlalchemy import and_, case, exists, func, or_, select, text
+from sqlalchemy.orm import selectinload
 
 from portal.common.clock import govuk_date, uk_today
 from portal.common.models import PortalDelivery, utcnow
@@ -788,11 +789,32 @@ class DeliveryMismatch:
     can_add: bool  # the service exists and is published: staff may add the interaction
 
 
+def delivery_problems(
+    pairs: list[tuple[int, int]],
+) -> dict[tuple[int, int], tuple[str | None, Service | None, bool]]:
+    """`delivery_problem` for many (LGSL, LGIL) pairs, reading the register once."""
+    lgsls = {lgsl for lgsl, _ in pairs}
+    services = {
+        s.lgsl: s
+        for s in db.session.scalars(
+            select(Service)
+            .where(Service.lgsl.in_(sorted(lgsls) or [-1]))
+            .options(selectinload(Service.interactions))
+        )
+    }
+    return {(lgsl, lgil): _problem(lgsl, lgil, services.get(lgsl)) for lgsl, lgil in pairs}
+
+
 def delivery_problem(lgsl: int, lgil: int) -> tuple[str | None, Service | None, bool]:
     """Why a delivery of (LGSL, LGIL) would count for nothing, or None when it maps onto a
     published service's applicable, permissible interaction; with the service and whether the
     interaction can be added to the register with the staff member's consent."""
-    service = db.session.scalar(select(Service).where(Service.lgsl == lgsl))
+    return delivery_problems([(lgsl, lgil)])[(lgsl, lgil)]
+
+
+def _problem(
+    lgsl: int, lgil: int, service: Service | None
+) -> tuple[str | None, Service | None, bool]:
     kind = f"“{LGIL_TYPES.get(lgil, f'LGIL {lgil}')}” (LGIL {lgil})"
     if service is None:
         return (
@@ -840,8 +862,10 @@ def add_delivered_interaction(lgsl: int, lgil: int, user: Any = None) -> Interac
 def delivery_mismatches() -> list[DeliveryMismatch]:
     """Every live portal delivery that adds nothing to BVPI 157, with the reason."""
     result = []
-    for (lgsl, lgil), rows in sorted(delivered_pairs().items()):
-        problem, service, can_add = delivery_problem(lgsl, lgil)
+    delivered = sorted(delivered_pairs().items())
+    problems = delivery_problems([pair for pair, _ in delivered])
+    for (lgsl, lgil), rows in delivered:
+        problem, service, can_add = problems[(lgsl, lgil)]
         if problem:
             result.append(
                 DeliveryMismatch(lgsl, lgil, rows[0].title, rows[0].url, problem, service, can_add)

@@ -11,7 +11,7 @@ from decimal import Decimal
 from flask import current_app
 from sqlalchemy import func, select
 
-from portal.common.delivery import register_problem
+from portal.common.delivery import register_problems
 from portal.common.models import PortalDelivery
 from portal.common.transactions import ASSISTED_DIGITAL, CHANNELS, OFFLINE, SELF_SERVICE_DIGITAL
 from portal.extensions import db
@@ -468,6 +468,7 @@ def little_used(
     )
     wanted = []
     unmatched = 0
+    problems = register_problems(live)
     for lgsl, lgil in live:
         if filters.lgsl is not None and lgsl != filters.lgsl:
             continue
@@ -475,7 +476,7 @@ def little_used(
             continue
         if filters.department and department_of(lgsl, services) != filters.department:
             continue
-        if register_problem(lgsl, lgil)[0]:
+        if problems[(lgsl, lgil)]:
             unmatched += 1
             continue
         wanted.append((lgsl, lgil))
