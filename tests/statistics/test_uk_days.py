@@ -11,9 +11,13 @@ from sqlalchemy import delete, select, update
 from portal.common.clock import uk_date
 from portal.common.models import ServiceTransaction
 from portal.extensions import db
+from portal.payments.models import Payment
 from portal.statistics.models import TakeUpDaily, TakeUpMonthly
 from tests.helpers.auth import client_for, make_user
 from tests.helpers.pages import check_html
+from tests.payments.conftest import bills as bills  # noqa: PLC0414 (the fixture)
+from tests.payments.conftest import latest_payment
+from tests.payments.journey import full_sandbox_payment
 from tests.statistics.test_statistics import _insert
 
 # (moment in UTC, its UK day)
@@ -89,3 +93,24 @@ def test_the_statistics_page_counts_a_summer_evening_on_its_uk_day(app):
     assert csv_text.strip().splitlines()[1].split(",")[-1] == "2"
     june = check_html(client.get("/staff/statistics?period=month&on=2026-06-01"))
     assert june.select_one("#stat-total").get_text(strip=True) == "0"
+
+
+def test_the_reconciliation_report_is_for_a_uk_day(bills):
+    moments = {
+        "23:30 on 1 July": datetime(2026, 7, 1, 22, 30, tzinfo=UTC),
+        "00:30 on 2 July": datetime(2026, 7, 1, 23, 30, tzinfo=UTC),
+    }
+    for amount, moment in zip(("10.00", "20.00"), moments.values(), strict=True):
+        full_sandbox_payment(bills.test_client(), amount=amount)
+        with bills.app_context():
+            payment = db.session.get(Payment, latest_payment(bills).id)
+            payment.completed_at = moment
+            db.session.commit()
+    client = client_for(bills, make_user(bills, roles=("finance",)))
+    for day, expected in ((1, "£10.00"), (2, "£20.00")):
+        soup = check_html(
+            client.get(f"/staff/payments/report?date-day={day}&date-month=7&date-year=2026")
+        )
+        assert "midnight to midnight UK time" in soup.select_one("#report-day").get_text()
+        text = soup.get_text(" ", strip=True)
+        assert f"council_tax 57 1 {expected}" in text  # one payment that UK day
