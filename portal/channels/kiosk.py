@@ -263,6 +263,7 @@ def before_request() -> Response | None:
     g.kiosk_device = None
     g.kiosk_session = None
     g.kiosk_drop = False
+    g.kiosk_token = None
     if request.endpoint in _QUIET_ENDPOINTS or request.path.startswith("/assets/"):
         return None
     device, present = _device_from_cookie()
@@ -290,8 +291,12 @@ def before_request() -> Response | None:
         g.kiosk_session = None
         return _idle_reset()
     if row is None:
-        # A new visit (or a sign-in that renewed the browser session): track it from now.
+        # A new visit: track it from now.
         row = _new_kiosk_session(device)
+        token = session[SESSION_KEY]
+    # Kept so a sign-in (which starts a brand-new browser session) cannot end the visit, nor
+    # the staff help given in it: see `after_request`.
+    g.kiosk_token = token
     from portal.accounts.sessions import current_session
 
     user_session = current_session()
@@ -351,6 +356,17 @@ def after_request(response: Response) -> Response:
         return response
     if not g.get("kiosk"):
         return response
+    row = g.get("kiosk_session")
+    if (
+        row is not None
+        and row.ended_at is None
+        and not g.get("kiosk_cleared")
+        and g.get("kiosk_token")
+        and session.get(SESSION_KEY) != g.kiosk_token
+    ):
+        # Signing in (or out) renews the browser session; the visit and any help go on until
+        # the help is handed back or the visit ends.
+        session[SESSION_KEY] = g.kiosk_token
     # The browser-session cookie only: never a "remember me" session on a shared terminal.
     session.permanent = False
     # Nothing a visitor saw may be kept: not in the cache, not for the back button.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import url_for
+from flask import current_app, url_for
 from sqlalchemy import select
 from werkzeug.routing import BuildError
 
@@ -46,6 +46,35 @@ def set_portal_delivery(
         row.live, row.title, row.url = live, title, url
         row.changed_at = utcnow()
     return row
+
+
+def register_problem(lgsl: int, lgil: int) -> tuple[str | None, bool]:
+    """Why a delivery of (LGSL, LGIL) would add nothing to BVPI 157 (None when it maps onto a
+    counted register interaction), and whether staff may add the interaction to the register.
+
+    Asked of the A–Z slice's register (`app.extensions["portal_delivery_register"]`); with no
+    register installed there is nothing to check against.
+    """
+    register = current_app.extensions.get("portal_delivery_register")
+    if register is None:
+        return None, False
+    problem, _, can_add = register["problem"](lgsl, lgil)
+    return problem, can_add
+
+
+def register_problems(pairs: list[tuple[int, int]]) -> dict[tuple[int, int], str | None]:
+    """`register_problem`'s message for many (LGSL, LGIL) pairs at once (one register read)."""
+    register = current_app.extensions.get("portal_delivery_register")
+    if register is None:
+        return dict.fromkeys(pairs)
+    return {pair: found[0] for pair, found in register["problems"](pairs).items()}
+
+
+def add_to_register(lgsl: int, lgil: int, user: object = None) -> None:
+    """Add (LGSL, LGIL) to the register with the staff member's consent (the caller commits)."""
+    register = current_app.extensions.get("portal_delivery_register")
+    if register is not None:
+        register["add"](lgsl, lgil, user)
 
 
 def withdraw_portal_deliveries(kind: str, ref: str) -> int:

@@ -22,6 +22,9 @@ def register(app: Flask) -> None:
     from portal.council_services.demo import load_demo_catalogue
     from portal.council_services.forecast_staff import bp as forecast_bp
     from portal.council_services.services import (
+        add_delivered_interaction,
+        delivery_problem,
+        delivery_problems,
         service_catalogue,
         service_owner_email,
         site_banners,
@@ -40,6 +43,12 @@ def register(app: Flask) -> None:
     app.extensions["portal_service_catalogue"] = service_catalogue
     # Satisfaction survey comments go to the service's owner (or its contact address).
     app.extensions["portal_service_owner_email"] = service_owner_email
+    # Portal deliveries are checked against the register when they go live (docs/bvpi157.md).
+    app.extensions["portal_delivery_register"] = {
+        "problem": delivery_problem,
+        "problems": delivery_problems,
+        "add": add_delivered_interaction,
+    }
     app.extensions.setdefault("portal_staff_sections", []).append(
         {
             "title": "Services A to Z",

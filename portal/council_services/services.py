@@ -16,6 +16,7 @@ from typing import Any
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 from sqlalchemy import and_, case, exists, func, or_, select, text
+from sqlalchemy.orm import selectinload
 
 from portal.common.clock import govuk_date, uk_today
 from portal.common.models import PortalDelivery, utcnow
@@ -86,11 +87,17 @@ def _delivered():
 
 
 def _counts():
+    """Numerator and denominator sums; callers restrict to published services (`_published`)."""
     counted = and_(Interaction.applicable.is_(True), Interaction.permissible.is_(True))
     enabled = or_(Interaction.e_enabled.is_(True), _delivered())
     numerator = func.coalesce(func.sum(case((and_(counted, enabled), 1), else_=0)), 0)
     denominator = func.coalesce(func.sum(case((counted, 1), else_=0)), 0)
     return numerator, denominator
+
+
+def _published():
+    """Only published services count: a draft's interactions are "coming", shown to staff only."""
+    return Service.published.is_(True)
 
 
 @dataclass(frozen=True)
@@ -116,7 +123,7 @@ def bvpi157() -> Bvpi157:
     """The live figure, in one aggregate query over the register and the portal's deliveries."""
     numerator, denominator = _counts()
     row = db.session.execute(
-        select(numerator, denominator).select_from(Interaction).join(Service)
+        select(numerator, denominator).select_from(Interaction).join(Service).where(_published())
     ).one()
     return Bvpi157(int(row[0]), int(row[1]), utcnow())
 
@@ -129,6 +136,7 @@ def bvpi157_breakdown(by: str) -> list[tuple[str, int, int, float]]:
         select(key, numerator, denominator)
         .select_from(Interaction)
         .join(Service)
+        .where(_published())
         .group_by(key)
         .order_by(key)
     ).all()
@@ -139,12 +147,25 @@ def bvpi157_breakdown(by: str) -> list[tuple[str, int, int, float]]:
     return result
 
 
+def coming() -> Bvpi157:
+    """What draft services would add once published (shown to staff as "coming", never counted)."""
+    numerator, denominator = _counts()
+    row = db.session.execute(
+        select(numerator, denominator)
+        .select_from(Interaction)
+        .join(Service)
+        .where(Service.published.is_(False))
+    ).one()
+    return Bvpi157(int(row[0]), int(row[1]), utcnow())
+
+
 def not_yet_enabled() -> list[tuple[Service, Interaction]]:
     """Counted interactions that are not e-enabled, soonest target first."""
     rows = db.session.execute(
         select(Service, Interaction)
         .join(Interaction)
         .where(
+            _published(),
             Interaction.applicable.is_(True),
             Interaction.permissible.is_(True),
             Interaction.e_enabled.is_(False),
@@ -159,7 +180,7 @@ def exclusions() -> list[tuple[Service, Interaction]]:
     rows = db.session.execute(
         select(Service, Interaction)
         .join(Interaction)
-        .where(Interaction.applicable.is_(True), Interaction.permissible.is_(False))
+        .where(_published(), Interaction.applicable.is_(True), Interaction.permissible.is_(False))
         .order_by(Service.name, Interaction.lgil)
     ).all()
     return [(s, i) for s, i in rows]
@@ -249,6 +270,7 @@ def return_csv() -> str:
             "LGSL", "Service", "Department", "LGIL", "Interaction type", "Applicable",
             "Legally permissible", "Exclusion reason", "E-enabled", "Channels",
             "E-enabled since", "Target date", "Evidence", "Delivered by the portal",
+            "Published", "Counted in BVPI 157",
         ]
     )  # fmt: skip
     services = db.session.scalars(select(Service).order_by(Service.lgsl, Service.name)).all()
@@ -266,6 +288,8 @@ def return_csv() -> str:
                     " ".join(channels), i.enabled_since or "", i.target_date or "",
                     i.evidence_url or (absolute_url(delivered[0].url) if delivered else ""),
                     "; ".join(d.title for d in delivered),
+                    "yes" if service.published else "no (draft: coming)",
+                    "yes" if service.published and i.applicable and i.permissible else "no",
                 ]
             )  # fmt: skip
     return out.getvalue()
@@ -761,3 +785,103 @@ def body_after_summary(body: str, summary: str) -> str:
     if summary and first.strip() == summary.strip():
         return rest
     return body
+
+
+# ---------------------------------------------------------------- deliveries and the register
+
+
+@dataclass(frozen=True)
+class DeliveryMismatch:
+    """Something the portal runs (or is about to) that maps onto no counted register interaction."""
+
+    lgsl: int
+    lgil: int
+    title: str
+    url: str
+    problem: str
+    service: Service | None
+    can_add: bool  # the service exists and is published: staff may add the interaction
+
+
+def delivery_problems(
+    pairs: list[tuple[int, int]],
+) -> dict[tuple[int, int], tuple[str | None, Service | None, bool]]:
+    """`delivery_problem` for many (LGSL, LGIL) pairs, reading the register once."""
+    lgsls = {lgsl for lgsl, _ in pairs}
+    services = {
+        s.lgsl: s
+        for s in db.session.scalars(
+            select(Service)
+            .where(Service.lgsl.in_(sorted(lgsls) or [-1]))
+            .options(selectinload(Service.interactions))
+        )
+    }
+    return {(lgsl, lgil): _problem(lgsl, lgil, services.get(lgsl)) for lgsl, lgil in pairs}
+
+
+def delivery_problem(lgsl: int, lgil: int) -> tuple[str | None, Service | None, bool]:
+    """Why a delivery of (LGSL, LGIL) would count for nothing, or None when it maps onto a
+    published service's applicable, permissible interaction; with the service and whether the
+    interaction can be added to the register with the staff member's consent."""
+    return delivery_problems([(lgsl, lgil)])[(lgsl, lgil)]
+
+
+def _problem(
+    lgsl: int, lgil: int, service: Service | None
+) -> tuple[str | None, Service | None, bool]:
+    kind = f"“{LGIL_TYPES.get(lgil, f'LGIL {lgil}')}” (LGIL {lgil})"
+    if service is None:
+        return (
+            f"No service in the A to Z has LGSL {lgsl}: create and publish it first.",
+            None,
+            False,
+        )
+    if not service.published:
+        return f"{service.name} (LGSL {lgsl}) is a draft: publish it first.", service, False
+    interaction = next((i for i in service.interactions if i.lgil == lgil), None)
+    if interaction is None:
+        return (
+            f"{service.name} (LGSL {lgsl}) has no {kind} interaction in the register.",
+            service,
+            True,
+        )
+    if not interaction.applicable:
+        return f"{service.name}: {kind} is marked not applicable in the register.", service, False
+    if not interaction.permissible:
+        return (
+            f"{service.name}: {kind} is marked not legally permissible in the register.",
+            service,
+            False,
+        )
+    return None, service, False
+
+
+def add_delivered_interaction(lgsl: int, lgil: int, user: Any = None) -> Interaction:
+    """Add (LGSL, LGIL) to a published service's register with the staff member's consent (the
+    caller commits); the live delivery then makes it e-enabled."""
+    service = db.session.scalar(select(Service).where(Service.lgsl == lgsl))
+    if service is None or not service.published:
+        raise ValueError(f"No published service in the A to Z has LGSL {lgsl}")
+    interaction = next((i for i in service.interactions if i.lgil == lgil), None)
+    if interaction is not None:
+        return interaction
+    before = service_state(service)
+    interaction = Interaction(lgil=lgil, applicable=True, permissible=True, channels=[])
+    service.interactions.append(interaction)
+    db.session.flush()
+    record_version(service, "interaction added for a portal service", before, user)
+    return interaction
+
+
+def delivery_mismatches() -> list[DeliveryMismatch]:
+    """Every live portal delivery that adds nothing to BVPI 157, with the reason."""
+    result = []
+    delivered = sorted(delivered_pairs().items())
+    problems = delivery_problems([pair for pair, _ in delivered])
+    for (lgsl, lgil), rows in delivered:
+        problem, service, can_add = problems[(lgsl, lgil)]
+        if problem:
+            result.append(
+                DeliveryMismatch(lgsl, lgil, rows[0].title, rows[0].url, problem, service, can_add)
+            )
+    return result

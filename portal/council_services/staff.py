@@ -63,6 +63,8 @@ def index():
         items=items,
         text=text,
         figure=figure,
+        coming=svc.coming() if _is_editor() else None,
+        mismatch_count=len(svc.delivery_mismatches()) if _is_editor() else 0,
         is_editor=_is_editor(),
         overdue=len(svc.services_needing_review()) if _is_editor() else 0,
     )
@@ -231,6 +233,29 @@ def publish(service_id: int):
     db.session.commit()
     flash(f"{service.name} {'published' if make_public else 'unpublished'}", "success")
     return redirect(url_for(".edit", service_id=service.id))
+
+
+@bp.route("/<int:service_id>/delete", methods=["GET", "POST"])
+@role_required("editor")
+def delete(service_id: int):
+    """Delete a draft service (a published one is unpublished first, so BVPI 157 says so)."""
+    service = _service_for_edit(service_id)
+    if service.published:
+        flash(f"Unpublish {service.name} before deleting it.", "error")
+        return redirect(url_for(".edit", service_id=service.id), 303)
+    if request.method == "POST":
+        record_audit(
+            "council_service.deleted",
+            "council_service",
+            service.id,
+            {"name": service.name, "lgsl": service.lgsl},
+        )
+        name = service.name
+        db.session.delete(service)
+        db.session.commit()
+        flash(f"{name} deleted", "success")
+        return redirect(url_for(".index"), 303)
+    return render_page("council_services/staff/delete.html", service=service)
 
 
 @bp.post("/<int:service_id>/reviewed")
@@ -495,6 +520,32 @@ def searches():
         select(SearchMiss).order_by(SearchMiss.count.desc(), SearchMiss.last_seen.desc()).limit(200)
     ).all()
     return render_page("council_services/staff/searches.html", rows=rows)
+
+
+@bp.get("/mismatches")
+@role_required("editor")
+def mismatches():
+    """Live portal services that map onto no counted register interaction."""
+    return render_page(
+        "council_services/staff/mismatches.html",
+        rows=svc.delivery_mismatches(),
+        lgil_types=LGIL_TYPES,
+    )
+
+
+@bp.post("/mismatches/add")
+@role_required("editor")
+def add_mismatched_interaction():
+    """Add a live portal service's interaction to the register (the editor's consent)."""
+    try:
+        lgsl, lgil = int(request.form.get("lgsl", "")), int(request.form.get("lgil", ""))
+        svc.add_delivered_interaction(lgsl, lgil, current_user)
+    except ValueError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for(".mismatches"), 303)
+    db.session.commit()
+    flash(f"{LGIL_TYPES.get(lgil, lgil)} added to the register for LGSL {lgsl}", "success")
+    return redirect(url_for(".mismatches"), 303)
 
 
 @bp.post("/snapshot")

@@ -66,5 +66,9 @@ def _register_payment_purpose(app: Flask, services) -> None:  # noqa: ANN001
     except ImportError:  # the payments slice is not installed
         return
     register_payment_purpose(
-        app, services.PAYMENT_PURPOSE, services.on_payment_success, services.on_payment_failure
+        app,
+        services.PAYMENT_PURPOSE,
+        services.on_payment_success,
+        services.on_payment_failure,
+        counted_by_purpose=True,  # a form with a fee is one transaction: the form's record
     )

@@ -117,7 +117,7 @@ def demo_forms() -> list[dict]:
             "slug": "new-or-replacement-bin",
             "title": "Order a new or replacement bin",
             "lgsl": 533,
-            "lgil": 4,
+            "lgil": 0,
             "office": "Waste services",
             "response_days": 10,
             "definition": {
@@ -259,7 +259,7 @@ def demo_forms() -> list[dict]:
             "slug": "report-fly-tipping",
             "title": "Report fly-tipping",
             "lgsl": 587,
-            "lgil": 0,
+            "lgil": 9,
             "office": "Waste services",
             "response_days": 3,
             "takes_location": True,

@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 
 from portal.common.audit import record_audit
 from portal.common.clock import to_uk, uk_date, uk_today
-from portal.common.delivery import set_portal_delivery
+from portal.common.delivery import add_to_register, register_problem, set_portal_delivery
 from portal.common.models import utcnow
 from portal.common.outbox import queue_email
 from portal.common.references import new_reference
@@ -102,6 +102,30 @@ def publish(form: OnlineForm) -> FormVersion:
     set_portal_delivery("form", form.slug, form.lgsl, form.lgil, form.title, form_url(form), True)
     record_audit("online_form.publish", "online_form", form.id, {"version": draft.number})
     return draft
+
+
+def register_check(form: OnlineForm) -> tuple[str | None, bool]:
+    """Why the form would add nothing to BVPI 157 when live, and whether staff may add its
+    interaction to the A to Z register (see `portal.common.delivery.register_problem`)."""
+    return register_problem(form.lgsl, form.lgil)
+
+
+def publish_from_staff(form: OnlineForm, add_interaction: bool, user: object) -> FormVersion:
+    """Publish for a staff member: refused with a clear message when the form's (LGSL, LGIL)
+    maps onto no counted register interaction, unless they agreed to add the interaction."""
+    if form.draft_version is None:
+        raise ValueError("There is no draft to publish")
+    problem, can_add = register_check(form)
+    if problem:
+        if not (can_add and add_interaction):
+            hint = (
+                " Select “Add this interaction to the register” to add it as you publish."
+                if can_add
+                else ""
+            )
+            raise ValueError(f"This form cannot be published yet. {problem}{hint}")
+        add_to_register(form.lgsl, form.lgil, user)
+    return publish(form)
 
 
 def archive(form: OnlineForm) -> None:

@@ -274,6 +274,7 @@ def overview(form_id: int):
         definition=definition,
         titles=titles,
         problems=services.definition_problems(definition),
+        register=services.register_check(form) if form.draft_version else (None, False),
         lgil_types=LGIL_TYPES,
         branching_types=BRANCHING_TYPES,
     )
@@ -586,7 +587,9 @@ def branches(form_id: int, page_id: str, question_id: str):
 def publish(form_id: int):
     form = _form(form_id)
     try:
-        version = services.publish(form)
+        version = services.publish_from_staff(
+            form, request.form.get("add_interaction") == "yes", current_user
+        )
     except ValueError as exc:
         flash(str(exc), "error")
         return redirect(url_for(".overview", form_id=form.id), 303)

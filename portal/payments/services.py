@@ -63,6 +63,7 @@ log = logging.getLogger(__name__)
 EXPIRY = timedelta(minutes=90)
 SESSION_KEY = "payment_refs"
 PURPOSES_KEY = "portal_payment_purposes"
+COUNTED_BY_PURPOSE_KEY = "portal_payment_purposes_counted_by_purpose"
 
 PaymentCallback = Callable[[Payment], None]
 # Given a payment about to succeed, the reference of another payment that already settled the
@@ -120,13 +121,22 @@ def register_payment_purpose(
     on_success: PaymentCallback,
     on_failure: PaymentCallback | None = None,
     settled_by: SettledCheck | None = None,
+    counted_by_purpose: bool = False,
 ) -> None:
     """Declare what happens when a payment for `purpose` succeeds or fails (same transaction).
 
     `settled_by` is asked again at the moment a payment succeeds: if another payment already
     settled the same thing, this one is refunded automatically (or flagged for finance).
+    `counted_by_purpose`: the payment is part of a transaction its purpose already counted (a
+    form with a fee is one transaction, counted when the form is sent), so it writes no take-up
+    record of its own (docs/bvpi157.md).
     """
     app.extensions.setdefault(PURPOSES_KEY, {})[purpose] = (on_success, on_failure, settled_by)
+    counted = app.extensions.setdefault(COUNTED_BY_PURPOSE_KEY, set())
+    if counted_by_purpose:
+        counted.add(purpose)
+    else:
+        counted.discard(purpose)
 
 
 def create_payment(
@@ -343,15 +353,17 @@ def _on_success(payment: Payment) -> None:
     if payment.staff_id is not None and has_request_context():
         # Staff keyed it for a caller: the customer is not the signed-in officer.
         set_request_channel(payment.channel, payment.staff_id)
-    record_transaction(
-        "payment",
-        payment.lgsl,
-        payment.lgil,
-        payment.reference,
-        user_id=payment.user_id,
-        channel=payment.channel,
-        staff_id=payment.staff_id,
-    )
+    if payment.purpose not in current_app.extensions.get(COUNTED_BY_PURPOSE_KEY, set()):
+        # A bill paid is one transaction; a form's fee belongs to the form's one transaction.
+        record_transaction(
+            "payment",
+            payment.lgsl,
+            payment.lgil,
+            payment.reference,
+            user_id=payment.user_id,
+            channel=payment.channel,
+            staff_id=payment.staff_id,
+        )
     if payment.email:
         queue_email(
             payment.email,

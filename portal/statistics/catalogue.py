@@ -70,6 +70,29 @@ CHANNEL_LABELS: dict[str, str] = {
 }
 
 
+# The GOV.UK service standard's channel groups, named once (portal.common.transactions).
+CHANNEL_GROUP_LABELS: dict[str, str] = {
+    "self_service": "Self-service digital",
+    "assisted": "Assisted digital",
+    "offline": "Offline",
+}
+
+
+def channel_group(channel: str) -> str:
+    """self_service, assisted or offline: the group a channel belongs to."""
+    from portal.common.transactions import ASSISTED_DIGITAL, SELF_SERVICE_DIGITAL
+
+    if channel in SELF_SERVICE_DIGITAL:
+        return "self_service"
+    if channel in ASSISTED_DIGITAL:
+        return "assisted"
+    return "offline"
+
+
+def channel_group_label(channel: str) -> str:
+    return CHANNEL_GROUP_LABELS[channel_group(channel)]
+
+
 def _delivered_names() -> dict[int, tuple[str, str]]:
     """Services the portal runs with no A–Z page yet, named by what the portal runs for them."""
     from sqlalchemy import select

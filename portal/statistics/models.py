@@ -11,10 +11,10 @@ from portal.extensions import db
 
 
 class TakeUpDaily(db.Model):
-    """Transactions per UTC day × service (LGSL, 0 when unknown) × interaction × channel.
+    """Transactions per UK day × service (LGSL, 0 when unknown) × interaction × channel.
 
-    Written only by the triggers created in migration 0008 (insert, update, delete on
-    service_transactions), in the same database transaction as the record itself, so it can
+    Written only by the triggers on service_transactions (created in migration 0008, by UK day
+    since 0040: Europe/London time, so 00:30 BST lands on its own date), in the same database transaction as the record itself, so it can
     never drift from the records. Statistics read this table instead of scanning every record.
     """
 
@@ -34,7 +34,7 @@ class TakeUpDaily(db.Model):
 
 
 class TakeUpMonthly(db.Model):
-    """The same counts per calendar month (UTC), so long periods and trends read few rows.
+    """The same counts per calendar month (UK time), so long periods and trends read few rows.
 
     Maintained by the same triggers as TakeUpDaily; `month` is the first day of the month.
     """

@@ -11,8 +11,9 @@ from decimal import Decimal
 from flask import current_app
 from sqlalchemy import func, select
 
+from portal.common.delivery import register_problems
 from portal.common.models import PortalDelivery
-from portal.common.transactions import CHANNELS, DIGITAL_CHANNELS
+from portal.common.transactions import ASSISTED_DIGITAL, CHANNELS, OFFLINE, SELF_SERVICE_DIGITAL
 from portal.extensions import db
 from portal.statistics.catalogue import (
     UNKNOWN_DEPARTMENT,
@@ -177,6 +178,10 @@ class Filters:
     def active(self) -> bool:
         return any(v is not None for v in (self.lgsl, self.lgil, self.channel, self.department))
 
+    def all_channels(self) -> Filters:
+        """The same filters on every channel: shares of a channel group need them all."""
+        return Filters(self.lgsl, self.lgil, None, self.department)
+
 
 @dataclass
 class Row:
@@ -187,11 +192,20 @@ class Row:
 
     @property
     def digital(self) -> int:
-        return sum(self.by_channel.get(c, 0) for c in DIGITAL_CHANNELS)
+        """Digital take-up: self-service digital transactions (GOV.UK service standard)."""
+        return sum(self.by_channel.get(c, 0) for c in SELF_SERVICE_DIGITAL)
 
     @property
     def digital_percent(self) -> float:
         return percent(self.digital, self.total)
+
+    @property
+    def assisted(self) -> int:
+        return sum(self.by_channel.get(c, 0) for c in ASSISTED_DIGITAL)
+
+    @property
+    def offline(self) -> int:
+        return sum(self.by_channel.get(c, 0) for c in OFFLINE)
 
     @property
     def web_percent(self) -> float:
@@ -278,13 +292,33 @@ class Breakdown:
     departments: list[Row]
     counts: list[tuple[int, int, str, int]] = field(default_factory=list)
 
+    def _group(self, group: tuple[str, ...]) -> int:
+        return sum(r.total for r in self.channels if r.key in group)
+
     @property
     def digital(self) -> int:
-        return sum(r.total for r in self.channels if r.key in DIGITAL_CHANNELS)
+        """Digital take-up: self-service digital only (web and a kiosk used alone)."""
+        return self._group(SELF_SERVICE_DIGITAL)
 
     @property
     def digital_percent(self) -> float:
         return percent(self.digital, self.total)
+
+    @property
+    def assisted(self) -> int:
+        return self._group(ASSISTED_DIGITAL)
+
+    @property
+    def assisted_percent(self) -> float:
+        return percent(self.assisted, self.total)
+
+    @property
+    def offline(self) -> int:
+        return self._group(OFFLINE)
+
+    @property
+    def offline_percent(self) -> float:
+        return percent(self.offline, self.total)
 
 
 def channel_totals(period: Period, filters: Filters) -> Breakdown:
@@ -381,7 +415,7 @@ def trend(period: Period, filters: Filters, buckets: int = 12) -> tuple[str, lis
                 day = date.fromisoformat(day)
             point = points[bucket(day)]
             point.total += int(n or 0)
-            if channel in DIGITAL_CHANNELS:
+            if channel in SELF_SERVICE_DIGITAL:
                 point.digital += int(n or 0)
     return unit, list(points.values())
 
@@ -393,41 +427,83 @@ class LittleUsed:
     service: str
     interaction: str
     total: int
-    web: int
+    web: int  # self-service digital: the web and a kiosk used alone
 
     @property
     def web_percent(self) -> float:
         return percent(self.web, self.total)
 
+    @property
+    def label(self) -> str:
+        """The service with its LGSL number once ("Flytipping (LGSL 587)")."""
+        return (
+            self.service
+            if f"LGSL {self.lgsl}" in self.service
+            else (f"{self.service} (LGSL {self.lgsl})")
+        )
+
+
+@dataclass
+class LittleUsedReport:
+    flagged: list[LittleUsed]  # transactions in the period, digital take-up under the threshold
+    unused: list[LittleUsed]  # live and counted, but no transaction at all in the period
+    unmatched: int  # live deliveries left out: they match no register interaction
+
 
 def little_used(
-    period: Period, threshold: float, counts: list[tuple[int, int, str, int]] | None = None
-) -> list[LittleUsed]:
-    """Interactions the portal delivers live whose web share in the period is under `threshold`."""
+    period: Period, threshold: float, filters: Filters | None = None
+) -> LittleUsedReport:
+    """Interactions the portal delivers live, within the filters (on every channel: a share needs
+    them all), whose digital take-up in the period is under `threshold`; those with no
+    transaction at all are listed apart, and deliveries matching no register interaction (which
+    are not e-enabled in BVPI 157) are left out and counted."""
+    filters = (filters or Filters()).all_channels()
     services = catalogue()
-    live = db.session.execute(
-        select(PortalDelivery.lgsl, PortalDelivery.lgil).where(PortalDelivery.live).distinct()
-    ).all()
-    if not live:
-        return []
+    live = sorted(
+        set(
+            db.session.execute(
+                select(PortalDelivery.lgsl, PortalDelivery.lgil).where(PortalDelivery.live)
+            ).all()
+        )
+    )
+    wanted = []
+    unmatched = 0
+    problems = register_problems(live)
+    for lgsl, lgil in live:
+        if filters.lgsl is not None and lgsl != filters.lgsl:
+            continue
+        if filters.lgil is not None and lgil != filters.lgil:
+            continue
+        if filters.department and department_of(lgsl, services) != filters.department:
+            continue
+        if problems[(lgsl, lgil)]:
+            unmatched += 1
+            continue
+        wanted.append((lgsl, lgil))
+    if not wanted:
+        return LittleUsedReport([], [], unmatched)
     totals: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
-    wanted = set(live)
-    if counts is None:
-        counts = grouped_counts(period, Filters())
-    for lgsl, lgil, channel, n in counts:
-        if (lgsl, lgil) in wanted:
+    wanted_set = set(wanted)
+    for lgsl, lgil, channel, n in grouped_counts(period, filters):
+        if (lgsl, lgil) in wanted_set:
             totals[(lgsl, lgil)][0] += n
-            if channel == "web":
+            if channel in SELF_SERVICE_DIGITAL:
                 totals[(lgsl, lgil)][1] += n
-    flagged = []
-    for lgsl, lgil in sorted(set(live)):
+    flagged, unused = [], []
+    for lgsl, lgil in wanted:
         total, web = totals.get((lgsl, lgil), [0, 0])
         item = LittleUsed(
             lgsl, lgil, service_label(lgsl, services), interaction_label(lgil), total, web
         )
-        if item.web_percent < threshold:
+        if total == 0:
+            unused.append(item)
+        elif item.web_percent < threshold:
             flagged.append(item)
-    return sorted(flagged, key=lambda i: (i.web_percent, i.service))
+    return LittleUsedReport(
+        sorted(flagged, key=lambda i: (i.web_percent, i.service)),
+        sorted(unused, key=lambda i: i.service),
+        unmatched,
+    )
 
 
 def unit_costs() -> dict[str, Decimal]:
@@ -447,9 +523,14 @@ class ChannelShift:
     rows: list[tuple[str, int, Decimal, Decimal, int]]  # channel label, count, unit, cost, previous
     cost: Decimal
     all_face_to_face: Decimal
-    saving: Decimal
+    saving: Decimal  # hypothetical: against every transaction done face to face
     previous_cost: Decimal
     previous_digital_percent: float
+    # What this period's transactions would have cost at the previous period's cost per
+    # transaction (its channel mix), less what they cost: the saving from channel shift.
+    # None when the previous period had no transactions to compare with.
+    saving_against_previous: Decimal | None = None
+    previous_unit_cost: Decimal | None = None
 
 
 def channel_shift(current: Breakdown, previous: Breakdown) -> ChannelShift:
@@ -467,6 +548,7 @@ def channel_shift(current: Breakdown, previous: Breakdown) -> ChannelShift:
         (costs.get(str(r.key), Decimal(0)) * r.total for r in previous.channels), Decimal(0)
     )
     all_f2f = f2f * current.total
+    previous_unit = (previous_cost / previous.total) if previous.total else None
     return ChannelShift(
         rows=rows,
         cost=total_cost,
@@ -474,6 +556,12 @@ def channel_shift(current: Breakdown, previous: Breakdown) -> ChannelShift:
         saving=all_f2f - total_cost,
         previous_cost=previous_cost,
         previous_digital_percent=previous.digital_percent,
+        saving_against_previous=(
+            (previous_unit * current.total - total_cost).quantize(Decimal("0.01"))
+            if previous_unit is not None
+            else None
+        ),
+        previous_unit_cost=previous_unit.quantize(Decimal("0.01")) if previous_unit else None,
     )
 
 
@@ -487,6 +575,8 @@ def public_summary(today: date) -> dict[str, object]:
         "period": period,
         "total": result.total,
         "digital_percent": result.digital_percent,
+        "assisted_percent": result.assisted_percent,
+        "offline_percent": result.offline_percent,
         "channels": [r for r in result.channels if r.total],
         "max": max((r.total for r in result.channels), default=0),
     }

@@ -16,6 +16,7 @@ from portal.statistics.catalogue import (
     INTERACTIONS,
     UNKNOWN_DEPARTMENT,
     catalogue,
+    channel_group_label,
     channel_label,
     department_of,
     interaction_label,
@@ -90,7 +91,10 @@ def dashboard():
         )
     result = stats.breakdown(period, filters)
     previous = stats.channel_totals(period.previous(), filters)
-    unit, points = stats.trend(period, filters)
+    # Digital take-up is a share of every channel: with a channel chosen, it is worked out for
+    # the other filters on all channels, never "100 % digital" because one channel was picked.
+    shares = stats.channel_totals(period, filters.all_channels()) if filters.channel else result
+    unit, points = stats.trend(period, filters.all_channels())
     threshold = settings.statistics_little_used_percent
     return render_page(
         "statistics/dashboard.html",
@@ -98,11 +102,15 @@ def dashboard():
         args=request.args,
         filters=filters,
         result=result,
+        shares=shares,
         previous=previous,
+        previous_shares=stats.channel_totals(period.previous(), filters.all_channels())
+        if filters.channel
+        else previous,
         shift=stats.channel_shift(result, previous),
         trend_unit=unit,
         trend=points,
-        little_used=stats.little_used(period, threshold, None if filters.active else result.counts),
+        little_used=stats.little_used(period, threshold, filters),
         threshold=threshold,
         previous_url=url_for(".dashboard", **_query_args(period.previous())),
         next_url=url_for(".dashboard", **_query_args(period.next()))
@@ -141,6 +149,7 @@ def export():
             "LGIL",
             "Interaction",
             "Channel",
+            "ChannelGroup",
             "Transactions",
         ]
     )
@@ -156,6 +165,7 @@ def export():
                 lgil,
                 interaction_label(lgil),
                 channel,
+                channel_group_label(channel),
                 n,
             ]
         )

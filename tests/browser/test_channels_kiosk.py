@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 from portal.accounts.models import UserSession
 from portal.channels.kiosk import DEVICE_COOKIE
 from portal.channels.models import KioskSession
+from portal.common.clock import uk_day_start, uk_today
 from portal.common.models import ServiceTransaction
-from portal.common.transactions import DIGITAL_CHANNELS
+from portal.common.transactions import SELF_SERVICE_DIGITAL
 from portal.extensions import db
 from tests.channels.helpers import enrol, library_staff
 from tests.helpers.auth import make_user, signed_session_cookie
@@ -206,16 +207,16 @@ def test_a_phone_contact_and_the_statistics_equal_the_records(app, page, nojs_pa
         with app.app_context():
             from portal.statistics.services import period_for
 
-            quarter = period_for("quarter", datetime.now(UTC).date())
-            start = datetime.combine(quarter.start, datetime.min.time(), UTC)
-            end = datetime.combine(quarter.end + timedelta(days=1), datetime.min.time(), UTC)
+            quarter = period_for("quarter", uk_today())
+            start = uk_day_start(quarter.start)
+            end = uk_day_start(quarter.end + timedelta(days=1))
             in_period = (ServiceTransaction.occurred_at >= start) & (
                 ServiceTransaction.occurred_at < end
             )
             total = db.session.scalar(select(func.count()).where(in_period))
             digital = db.session.scalar(
                 select(func.count()).where(
-                    in_period, ServiceTransaction.channel.in_(DIGITAL_CHANNELS)
+                    in_period, ServiceTransaction.channel.in_(SELF_SERVICE_DIGITAL)
                 )
             )
             phone = db.session.scalar(

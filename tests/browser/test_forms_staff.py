@@ -39,6 +39,10 @@ def signed_in(app, page: Page, server, roles, offices=()):
 
 
 def test_editor_builds_a_branching_form_and_publishes_it(app, live_server, page):
+    from tests.council_services.factories import make_service
+
+    with app.app_context():  # a form goes live onto its register interaction (docs/bvpi157.md)
+        make_service("Street lighting", 564, [{"lgil": 0}])
     signed_in(app, page, live_server, ("editor",))
     page.goto(live_server("/staff/forms/builder"))
     assert_accessible(page, "builder, empty")

@@ -92,7 +92,11 @@ def test_the_staff_charts_have_a_key_enough_contrast_and_room_for_spaced_text(ap
         legend = page.locator("#chart-trend + .portal-chart__legend")
         expect(legend).to_be_visible()
         expect(legend).to_contain_text("All transactions")
-        expect(legend).to_contain_text("Done on digital channels")
+        expect(legend).to_contain_text("Digital take-up (self-service digital)")
+        # Both axes are drawn and named: transactions up the side, the quarters along the bottom.
+        axis_text = page.locator("#chart-trend .portal-chart__y-axis text").all_text_contents()
+        assert axis_text[0] == "0" and axis_text[-1] == "Transactions", axis_text
+        assert page.locator("#chart-trend > text").last.text_content() == "Quarter"
         swatches = legend.locator(".portal-chart__swatch")
         colours = swatches.evaluate_all(
             "(els) => els.map(el => getComputedStyle(el).backgroundColor.match(/\\d+/g).map(Number))"

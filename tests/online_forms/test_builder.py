@@ -5,8 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from portal.common.models import PortalDelivery
+from portal.council_services.models import Service
 from portal.extensions import db
 from portal.online_forms.models import FormSubmission, OnlineForm
+from tests.council_services.factories import make_service
 from tests.helpers.auth import client_for, make_user
 from tests.helpers.pages import check_html, csrf_token, error_summary
 from tests.online_forms.conftest import Runner
@@ -29,6 +31,10 @@ def post(client, url, data, expect=303):
 
 
 def build_form(client) -> int:
+    with client.application.app_context():
+        if db.session.scalar(select(Service.id).where(Service.lgsl == 564)) is None:
+            # A form goes live only onto a register interaction (docs/bvpi157.md).
+            make_service("Street lighting", 564, [{"lgil": 0}])
     created = post(
         client,
         "/staff/forms/builder/new",

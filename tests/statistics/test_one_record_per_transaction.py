@@ -177,7 +177,7 @@ def test_a_form_that_is_not_finished_writes_nothing(forms_app):
     assert records(forms_app) == []
 
 
-def test_a_form_with_a_fee_counts_the_submission_and_then_the_payment_once(forms_app):
+def test_a_form_with_a_fee_is_one_transaction_counted_once(forms_app):
     runner = Runner(forms_app.test_client(), "new-or-replacement-bin")
     url = runner.start()
     url = runner.answer(url, {"bin": "recycling"})
@@ -188,8 +188,8 @@ def test_a_form_with_a_fee_counts_the_submission_and_then_the_payment_once(forms
     response = runner.submit({"email": "pat@example.com"})
     done_url = local(response.headers["Location"])
     reference = done_url.rsplit("/", 1)[1]
-    assert records(forms_app) == [Record("form_submission", 533, 4, "web", None, None, reference)]
-    # Paying is an interaction of its own (LGIL 4), counted when the payment succeeds.
+    assert records(forms_app) == [Record("form_submission", 533, 0, "web", None, None, reference)]
+    # Paying the fee completes the same resident transaction: no second record.
     pay = runner.client.post(
         f"{done_url}/pay", data={"csrf_token": csrf_token(runner.client, done_url)}
     )
@@ -202,8 +202,7 @@ def test_a_form_with_a_fee_counts_the_submission_and_then_the_payment_once(forms
     payment = latest_payment(forms_app)
     assert payment.state == "success"
     assert records(forms_app) == [
-        Record("form_submission", 533, 4, "web", None, None, reference),
-        Record("payment", 533, 4, "web", None, None, payment.reference),
+        Record("form_submission", 533, 0, "web", None, None, reference),
     ]
     with forms_app.app_context():
         submission = db.session.scalar(select(FormSubmission))

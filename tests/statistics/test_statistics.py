@@ -12,9 +12,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import delete, func, select, update
 
+from portal.common.clock import uk_date
 from portal.common.delivery import set_portal_delivery
 from portal.common.models import ServiceTransaction
-from portal.common.transactions import CHANNELS, DIGITAL_CHANNELS
+from portal.common.transactions import CHANNELS, SELF_SERVICE_DIGITAL
 from portal.extensions import db
 from portal.statistics import services as stats
 from portal.statistics.catalogue import (
@@ -25,6 +26,7 @@ from portal.statistics.catalogue import (
     service_label,
 )
 from portal.statistics.models import TakeUpDaily
+from tests.council_services.factories import make_service
 from tests.helpers.auth import client_for, make_user
 from tests.helpers.pages import check_html, error_summary
 
@@ -58,7 +60,7 @@ def _random_rows(n: int, seed: int = 9) -> list[tuple[datetime, int | None, int,
 
 
 def _direct(app, start: date, end: date) -> list[tuple]:  # noqa: ANN001
-    """(lgsl, lgil, channel, occurred_at) of records whose UTC day lies in [start, end]."""
+    """(lgsl, lgil, channel, occurred_at) of records whose UK day lies in [start, end]."""
     with app.app_context():
         rows = db.session.execute(
             select(
@@ -68,7 +70,7 @@ def _direct(app, start: date, end: date) -> list[tuple]:  # noqa: ANN001
                 ServiceTransaction.occurred_at,
             )
         ).all()
-    return [r for r in rows if start <= r.occurred_at.date() <= end]
+    return [r for r in rows if start <= uk_date(r.occurred_at) <= end]
 
 
 def _manager(app):  # noqa: ANN001, ANN202
@@ -86,7 +88,7 @@ def test_the_rollup_equals_the_records_through_insert_update_and_delete(app):
         db.session.execute(delete(ServiceTransaction).where(ServiceTransaction.id % 11 == 0))
         db.session.commit()
         direct = Counter(
-            (r.occurred_at.date(), r.lgsl or 0, r.lgil, r.channel)
+            (uk_date(r.occurred_at), r.lgsl or 0, r.lgil, r.channel)
             for r in db.session.scalars(select(ServiceTransaction)).all()
         )
         rollup = {
@@ -116,7 +118,7 @@ def test_breakdowns_equal_direct_counts(app, kind):
     assert {r.key: r.total for r in result.departments} == dict(
         Counter(department_of(r.lgsl) for r in records)
     )
-    digital = sum(1 for r in records if r.channel in DIGITAL_CHANNELS)
+    digital = sum(1 for r in records if r.channel in SELF_SERVICE_DIGITAL)
     assert result.digital == digital
     assert filtered.total == sum(1 for r in records if r.channel == "phone" and r.lgil == 8)
     assert dept.total == sum(1 for r in records if department_of(r.lgsl) == "Environment")
@@ -137,7 +139,7 @@ def test_the_dashboard_and_csv_show_the_direct_counts(app):
     for row in soup.select("#table-channel tbody tr"):
         count = row.select("td")[0].get_text(strip=True).replace(",", "")
         assert int(count) == by_channel.get(row["data-channel"], 0)
-    digital = sum(n for c, n in by_channel.items() if c in DIGITAL_CHANNELS)
+    digital = sum(n for c, n in by_channel.items() if c in SELF_SERVICE_DIGITAL)
     assert soup.select_one("#stat-digital").get_text(strip=True) == (
         f"{round(100 * digital / len(records), 1)}%"
     )
@@ -227,24 +229,57 @@ def test_bad_custom_dates_get_clear_messages(app, args, messages):
     assert client.get(f"/staff/statistics/export.csv?{query}").status_code == 400
 
 
-def test_e_enabled_little_used(make_app):
+def test_e_enabled_little_used_follows_the_filters_and_the_register(make_app):
     app = make_app(statistics_little_used_percent=40)
     now = datetime.now(UTC).replace(hour=12)
-    rows = [(now, 524, 0, "web")] * 3 + [(now, 524, 0, "phone")] * 7  # 30% web
-    rows += [(now, 57, 2, "web")] * 9 + [(now, 57, 2, "post")]  # 90% web
+    rows = [(now, 524, 0, "web")] * 3 + [(now, 524, 0, "phone")] * 7  # 30% digital take-up
+    rows += [(now, 57, 2, "web")] * 9 + [(now, 57, 2, "post")]  # 90%
+    rows += [(now, 533, 0, "kiosk_assisted")] * 4  # assisted digital is not take-up: 0%
+    rows += [(now, 587, 0, "phone")] * 5  # delivered, but no register interaction
     _insert(app, rows)
     with app.app_context():
+        make_service("Household waste collection", 524, [{"lgil": 0}])
+        make_service("Council tax", 57, [{"lgil": 2}])
+        make_service("Bulky household waste collections", 528, [{"lgil": 1}])
+        make_service("Recycling bags and containers", 533, [{"lgil": 0}])
+        make_service("Flytipping", 587, [{"lgil": 9}])
         set_portal_delivery("form", "missed-bin", 524, 0, "Missed bin", "/forms/missed-bin")
         set_portal_delivery("payment", "council-tax", 57, 2, "Council tax", "/pay")
         set_portal_delivery("form", "bulky", 528, 1, "Bulky waste", "/forms/bulky")  # unused
-        set_portal_delivery("form", "old", 533, 0, "Old", "/forms/old", live=False)
+        set_portal_delivery("form", "bin", 533, 0, "New bin", "/forms/bin")
+        set_portal_delivery("form", "fly", 587, 0, "Fly-tipping", "/forms/fly")  # mismatch
+        set_portal_delivery("form", "old", 533, 9, "Old", "/forms/old", live=False)
         db.session.commit()
-    soup = check_html(_manager(app).get(f"/staff/statistics?period=week&on={now.date()}"))
-    flagged = [tr.th.get_text(" ", strip=True) for tr in soup.select("#table-little-used tbody tr")]
-    assert flagged == [
-        "Bulky household waste collections (LGSL 528)",
+    client = _manager(app)
+
+    def little_used(query: str = "") -> tuple[list[str], list[str], str]:
+        soup = check_html(client.get(f"/staff/statistics?period=week&on={now.date()}{query}"))
+        flagged = [tr.th.get_text(" ", strip=True) for tr in soup.select("#table-little-used tr")]
+        unused = [li.get_text(" ", strip=True) for li in soup.select("#list-unused li")]
+        unmatched = soup.select_one("#little-used-unmatched")
+        return flagged[1:], unused, unmatched.get_text(" ", strip=True) if unmatched else ""
+
+    flagged, unused, unmatched = little_used()
+    assert flagged == [  # lowest digital take-up first
+        "Recycling bags and containers (LGSL 533)",
         "Household waste collection (LGSL 524)",
     ]
+    # No transaction at all is not "little used": listed apart.
+    assert unused == [
+        "Bulky household waste collections (LGSL 528): booking venues, resources and courses"
+    ]
+    assert unmatched.startswith("1 live portal service is left out because it matches no")
+    # The filters apply; a channel filter does not change a share of all channels.
+    assert little_used("&service=57")[:2] == ([], [])
+    assert little_used("&department=Test+department&channel=phone")[0] == flagged
+    assert little_used("&interaction=1") == ([], unused, "")
+
+
+def test_little_used_labels_name_the_lgsl_once():
+    unknown = stats.LittleUsed(370, 0, service_label(370, {}), "Applications for service", 1, 0)
+    assert unknown.label == "Service not in the A to Z (LGSL 370)"
+    known = stats.LittleUsed(587, 9, "Flytipping", "Regulation", 1, 0)
+    assert known.label == "Flytipping (LGSL 587)"
 
 
 def test_channel_shift_uses_the_configured_unit_costs(make_app):
@@ -334,7 +369,7 @@ def test_the_monthly_rollup_equals_the_records(app):
         db.session.execute(delete(ServiceTransaction).where(ServiceTransaction.id % 5 == 0))
         db.session.commit()
         direct = Counter(
-            (r.occurred_at.date().replace(day=1), r.lgsl or 0, r.lgil, r.channel)
+            (uk_date(r.occurred_at).replace(day=1), r.lgsl or 0, r.lgil, r.channel)
             for r in db.session.scalars(select(ServiceTransaction)).all()
         )
         rollup = {

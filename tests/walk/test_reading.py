@@ -206,9 +206,10 @@ def test_take_up_names_channels_truthfully(demo_app):
     soup = check_html(demo_app.test_client().get("/performance/take-up"))
     summary = soup.select_one(".portal-take-up-summary")
     text = summary.get_text(" ", strip=True)
-    # email and a kiosk with staff help are digital, but neither is "online" self-service
+    # GOV.UK service standard groups: a kiosk with staff help is assisted digital, email offline
     assert "were done online" not in text
-    assert "assisted digital (a library kiosk with staff help)" in text
+    assert "assisted digital: at a library kiosk with help from our staff" in text
+    assert "offline: by phone, face to face, email or post" in text
     channels = [th.get_text(strip=True) for th in summary.select("tbody th")]
     assert "Online self-service (website)" in channels
     assert "Library kiosk with staff help" in channels
