@@ -113,4 +113,8 @@ def test_the_reconciliation_report_is_for_a_uk_day(bills):
         )
         assert "midnight to midnight UK time" in soup.select_one("#report-day").get_text()
         text = soup.get_text(" ", strip=True)
-        assert f"council_tax 57 1 {expected}" in text  # one payment that UK day
+        # one payment that UK day
+        row = (
+            f"Council Tax (Collection Fund) Council tax annual notification (LGSL 57) 1 {expected}"
+        )
+        assert row in text
