@@ -25,6 +25,11 @@ from portal.extensions import db
 
 PG_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
 REDIS_URL = os.environ.get("PORTAL_REDIS_URL", "")
+# scrypt's cost in the suite's apps: N=2^10 (a millisecond or two) instead of production's 2^17
+# (half a second on two busy cores). Only apps built with PORTAL_ENV=test honour it;
+# tests/accounts/test_security.py pins production's factor and that other environments ignore it.
+TEST_SCRYPT_LOG2_N = 10
+TEST_CONFIG: dict[str, object] = {"TEST_SCRYPT_LOG2_N": TEST_SCRYPT_LOG2_N}
 
 
 def _settings(instance: Path, database_url: str, **extra: object) -> Settings:
@@ -46,7 +51,7 @@ def migrate_database(database_url: str, instance: Path) -> None:
     """Build the schema by running every migration from empty."""
     from flask_migrate import upgrade
 
-    app = create_app(settings=_settings(instance, database_url))
+    app = create_app(overrides=TEST_CONFIG, settings=_settings(instance, database_url))
     with app.app_context():
         upgrade(revision="heads")
         db.engine.dispose()
@@ -107,7 +112,8 @@ def make_app(database_template: str, tmp_path: Path) -> Iterator:
     url = _database_url_for_test(database_template, tmp_path)
 
     def factory(config: dict | None = None, **settings: object) -> Flask:
-        app = create_app(overrides=config, settings=_settings(tmp_path, url, **settings))
+        overrides = {**TEST_CONFIG, **(config or {})}
+        app = create_app(overrides=overrides, settings=_settings(tmp_path, url, **settings))
         apps.append(app)
         from portal.jobs import set_worker_app
 

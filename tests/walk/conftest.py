@@ -19,11 +19,11 @@ from portal import create_app
 from portal.config import normalise_database_url
 from portal.demo import load_all
 from portal.extensions import db
-from tests.conftest import PG_URL, _pg_schema_url, _settings, migrate_database
+from tests.conftest import PG_URL, TEST_CONFIG, _pg_schema_url, _settings, migrate_database
 
 
 def _load_demo(url: str, instance: Path) -> None:
-    app = create_app(settings=_settings(instance, url))
+    app = create_app(overrides=TEST_CONFIG, settings=_settings(instance, url))
     with app.app_context():
         load_all()
         db.session.commit()
@@ -64,7 +64,7 @@ def demo_app(demo_database: str, tmp_path: Path) -> Iterator[Flask]:
         path = tmp_path / "portal.db"
         shutil.copyfile(demo_database, path)
         url = f"sqlite:///{path}"
-    app = create_app(settings=_settings(tmp_path, url))
+    app = create_app(overrides=TEST_CONFIG, settings=_settings(tmp_path, url))
     from portal.jobs import set_worker_app
 
     set_worker_app(app)
