@@ -105,6 +105,23 @@ def _empty_all_tables() -> None:
             conn.execute(sa.text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
 
 
+@pytest.fixture(scope="session")
+def browser() -> Iterator:
+    """One headless Chromium per test process (Playwright), launched when a test first needs it;
+    each test opens its own context in it. The browser tests and the link walk's reflow check share
+    it."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.helpers.browser import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        yield browser
+        browser.close()
+
+
 @pytest.fixture
 def make_app(database_template: str, tmp_path: Path) -> Iterator:
     """Build an app on this test's database; extra settings and Flask config may be given."""
