@@ -96,12 +96,37 @@ def _database_url_for_test(template: str, instance: Path) -> str:
     return f"sqlite:///{path}"
 
 
+# Tables whose id sequence has been drawn from since it was last restarted.
+_USED_SEQUENCES = """
+SELECT t.relname
+FROM pg_sequences s
+JOIN pg_namespace n ON n.nspname = s.schemaname
+JOIN pg_class sc ON sc.relname = s.sequencename AND sc.relnamespace = n.oid
+JOIN pg_depend d ON d.objid = sc.oid AND d.classid = 'pg_class'::regclass
+    AND d.refclassid = 'pg_class'::regclass
+JOIN pg_class t ON t.oid = d.refobjid AND t.relkind = 'r'
+WHERE s.schemaname = current_schema() AND s.last_value IS NOT NULL
+"""
+
+
 def _empty_all_tables() -> None:
+    """Empty every table holding a row and restart the ids of every table whose ids were drawn.
+
+    Only those tables are truncated (with what references them): a TRUNCATE of all 56 tables after
+    every test took 1.5-2 s on the shared two-core machine, about twice the usual case.
+    """
     query = "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
     with db.engine.begin() as conn:
         tables = [row[0] for row in conn.execute(sa.text(query)) if row[0] != "alembic_version"]
-        if tables:
-            quoted = ", ".join(f'"{name}"' for name in tables)
+        if not tables:
+            return
+        holding = " UNION ALL ".join(
+            f"SELECT '{name}' WHERE EXISTS (SELECT 1 FROM \"{name}\")" for name in tables
+        )
+        dirty = {row[0] for row in conn.execute(sa.text(holding))}
+        dirty |= {row[0] for row in conn.execute(sa.text(_USED_SEQUENCES))}
+        if dirty:
+            quoted = ", ".join(f'"{name}"' for name in sorted(dirty))
             conn.execute(sa.text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
 
 
