@@ -1,6 +1,10 @@
 """Password policy and hashing: 8 to 128 characters, no composition rules, not a common password;
 scrypt with N=2^17, r=8, p=1; older or weaker hashes are upgraded at the next sign-in.
 
+An app built with ``PORTAL_ENV=test`` may ask for a cheaper N through its Flask config key
+``TEST_SCRYPT_LOG2_N`` (the test suite does, so each hash costs milliseconds, not half a second);
+every other environment ignores that key and always uses N=2^17.
+
 Stored format: ``scrypt$<log2 N>$<r>$<p>$<salt b64>$<hash b64>``. Werkzeug's formats
 (``scrypt:32768:8:1$…``, ``pbkdf2:…``) are still verified, so accounts created before are upgraded.
 """
@@ -15,6 +19,7 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 
+from flask import current_app, has_app_context
 from werkzeug.security import check_password_hash
 
 SCRYPT_LOG2_N = 17
@@ -67,11 +72,22 @@ def _scrypt(password: str, salt: bytes, log2_n: int, r: int, p: int) -> bytes:
     )
 
 
+def work_factor() -> int:
+    """scrypt's log2 N for new hashes: 17, or a test app's cheaper ``TEST_SCRYPT_LOG2_N``."""
+    if has_app_context():
+        settings = current_app.config.get("PORTAL")
+        cheaper = current_app.config.get("TEST_SCRYPT_LOG2_N")
+        if cheaper and settings is not None and settings.env == "test":
+            return int(cheaper)
+    return SCRYPT_LOG2_N
+
+
 def hash_password(password: str) -> str:
     """A new scrypt hash of `password` with the current parameters."""
     salt = secrets.token_bytes(SALT_BYTES)
-    digest = _scrypt(password, salt, SCRYPT_LOG2_N, SCRYPT_R, SCRYPT_P)
-    return f"scrypt${SCRYPT_LOG2_N}${SCRYPT_R}${SCRYPT_P}${_b64(salt)}${_b64(digest)}"
+    log2_n = work_factor()
+    digest = _scrypt(password, salt, log2_n, SCRYPT_R, SCRYPT_P)
+    return f"scrypt${log2_n}${SCRYPT_R}${SCRYPT_P}${_b64(salt)}${_b64(digest)}"
 
 
 def verify_password(stored: str | None, password: str) -> bool:
@@ -100,14 +116,15 @@ def needs_rehash(stored: str | None) -> bool:
         _, log2_n, r, p, _salt, _digest = stored.split("$")
     except ValueError:
         return True
-    return (int(log2_n), int(r), int(p)) != (SCRYPT_LOG2_N, SCRYPT_R, SCRYPT_P)
+    return (int(log2_n), int(r), int(p)) != (work_factor(), SCRYPT_R, SCRYPT_P)
 
 
-_DUMMY_HASH: list[str] = []
+_DUMMY_HASH: dict[int, str] = {}  # work factor -> a throw-away hash made with it
 
 
 def spend_equal_time(password: str) -> None:
     """Verify against a throw-away hash, so an unknown email takes as long as a wrong password."""
-    if not _DUMMY_HASH:
-        _DUMMY_HASH.append(hash_password(secrets.token_urlsafe(16)))
-    verify_password(_DUMMY_HASH[0], password)
+    log2_n = work_factor()
+    if log2_n not in _DUMMY_HASH:
+        _DUMMY_HASH[log2_n] = hash_password(secrets.token_urlsafe(16))
+    verify_password(_DUMMY_HASH[log2_n], password)

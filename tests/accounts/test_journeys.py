@@ -17,6 +17,7 @@ from tests.accounts.helpers import (
     sign_in_with_form,
     user_with_password,
 )
+from tests.conftest import TEST_SCRYPT_LOG2_N
 from tests.helpers.auth import client_for, make_user
 from tests.helpers.pages import error_summary, get_page
 
@@ -33,7 +34,7 @@ def test_register_confirm_sign_in_and_out(app, client):
     assert "pat@example.com" in soup.get_text()
     user = get_user(app, "pat@example.com")
     assert user is not None and user.email_confirmed_at is None
-    assert user.password_hash.startswith("scrypt$17$8$1$")
+    assert user.password_hash.startswith(f"scrypt${TEST_SCRYPT_LOG2_N}$8$1$")
     (email,) = emails_to(app, "pat@example.com")
     link = link_in(email)
     soup = page(client.get(link))  # the link shows a button: a GET changes nothing

@@ -66,7 +66,25 @@ def test_common_password_list_is_shipped_and_used():
     assert passwords.password_problem("no rules here") is None  # no composition rules
 
 
-def test_older_hashes_are_upgraded_at_next_sign_in(app, client):
+def test_a_cheaper_test_work_factor_is_ignored_outside_the_test_environment(make_app):
+    """The suite hashes with N=2^10 to save time; every other environment keeps N=2^17."""
+    cheap = make_app(config={"TEST_SCRYPT_LOG2_N": 10})
+    with cheap.app_context():
+        assert passwords.work_factor() == 10
+        quick = passwords.hash_password("pale green teapot")
+        assert quick.startswith("scrypt$10$8$1$")
+        assert passwords.verify_password(quick, "pale green teapot")
+    for env in ("development", "production"):
+        app = make_app(config={"TEST_SCRYPT_LOG2_N": 10}, env=env)
+        with app.app_context():
+            assert passwords.work_factor() == 17, env
+            assert passwords.hash_password("pale green teapot").startswith("scrypt$17$8$1$")
+            assert passwords.needs_rehash(quick), f"a cheaper hash is upgraded in {env}"
+
+
+def test_older_hashes_are_upgraded_at_next_sign_in(make_app):
+    app = make_app(config={"TEST_SCRYPT_LOG2_N": None})  # production's work factor
+    client = app.test_client()
     user = make_user(app, email="old-hash@example.com")
     with app.app_context():
         db.session.get(User, user.id).password_hash = generate_password_hash(PASSWORD)

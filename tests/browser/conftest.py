@@ -1,23 +1,14 @@
-"""Playwright fixtures: one Chromium per test process, a fresh context per test."""
+"""Playwright fixtures: one Chromium per test process (`browser`, in tests/conftest.py, which the
+link walk's reflow check shares), a fresh context per test."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page
 
-from tests.helpers.browser import CHROMIUM, CHROMIUM_ARGS, LiveServer, serve
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        yield browser
-        browser.close()
+from tests.helpers.browser import LiveServer, serve
 
 
 @pytest.fixture

@@ -1,16 +1,20 @@
-"""Reflow at 320 CSS pixels (WCAG 1.4.10): a bounded browser crawl that finds sideways scroll."""
+"""Reflow at 320 CSS pixels (WCAG 1.4.10): no page scrolls sideways.
+
+The link walk (tests/helpers/walk.py) finds the pages, for every role; `sideways_scroll` loads
+each of them in a 320 px browser viewport, signed in as the same person, and measures it. The
+suite crawls once: the walk's pages are the reflow check's pages.
+"""
 
 from __future__ import annotations
 
-from collections import Counter, deque
 from dataclasses import dataclass, field
-from urllib.parse import urldefrag, urljoin, urlsplit
+from urllib.parse import urlsplit
+
+from flask.testing import FlaskClient
 
 NARROW = {"width": 320, "height": 640}
-# Never followed: leaving the session, files rather than pages, and machine endpoints.
+# Never loaded: leaving the session, files rather than pages, and machine endpoints.
 SKIP_PREFIXES = ("/sign-out", "/assets/", "/static/", "/api/", "/my/data", "/health")
-SKIP_SUFFIXES = (".csv", ".json", ".xml", ".ics", ".geojson", ".pdf", ".txt")
-PER_PATH = 3  # different query strings of one path (filters, pages) worth loading
 
 # What a page scrolls sideways by, and the widest element sticking out (to say what to fix).
 MEASURE = """() => {
@@ -33,60 +37,45 @@ MEASURE = """() => {
   }
   return {scroll: root.scrollWidth, inner: window.innerWidth, widest: widest};
 }"""
-LINKS = """() => Array.from(document.querySelectorAll('a[href]'))
-  .filter(a => !a.hasAttribute('download'))
-  .map(a => a.href)"""
+
+
+def keep_to(context, origin: str) -> None:  # noqa: ANN001
+    """Map tiles and anything else from another origin are not fetched (no network here)."""
+    context.route(
+        "**/*",
+        lambda route: route.continue_() if route.request.url.startswith(origin) else route.abort(),
+    )
+
+
+def cookies_of(client: FlaskClient, origin: str) -> list[dict]:
+    """The cookies a Flask test client holds, for a browser on `origin` to be the same person."""
+    jar = getattr(client, "_cookies", None) or {}
+    return [{"name": c.key, "value": c.value, "url": origin} for c in jar.values()]
 
 
 @dataclass
-class CrawlResult:
-    visited: list[str] = field(default_factory=list)
+class ReflowResult:
+    measured: list[str] = field(default_factory=list)
     offenders: list[str] = field(default_factory=list)
 
 
-def _followable(url: str, origin: str) -> bool:
-    parts = urlsplit(url)
-    if f"{parts.scheme}://{parts.netloc}" != origin:
-        return False
-    return not parts.path.startswith(SKIP_PREFIXES) and not parts.path.endswith(SKIP_SUFFIXES)
+def sideways_scroll(page, origin: str, paths: list[str]) -> ReflowResult:  # noqa: ANN001
+    """Load each of `paths` (GET, in the page's viewport) and measure its sideways scroll.
 
-
-def crawl_for_sideways_scroll(  # noqa: ANN001
-    page, origin: str, start: str, limit: int = 150, within: tuple[str, ...] = ("/",)
-) -> CrawlResult:
-    """Follow internal links breadth-first from `start` (GET only) and measure every page.
-
-    Only paths starting with one of `within` are followed. A page fails when
-    `document.documentElement.scrollWidth` exceeds the viewport's width.
+    A page fails when `document.documentElement.scrollWidth` exceeds the viewport's width; the
+    failure names the widest element sticking out that no scrolling box contains.
     """
-    result = CrawlResult()
-    queue: deque[str] = deque([urljoin(origin, start)])
-    seen: set[str] = set(queue)
-    per_path: Counter[str] = Counter()
-    while queue and len(result.visited) < limit:
-        url = queue.popleft()
-        response = page.goto(url, wait_until="load")
+    result = ReflowResult()
+    for path in paths:
+        if urlsplit(path).path.startswith(SKIP_PREFIXES):
+            continue
+        response = page.goto(origin + path, wait_until="load")
         if response is None or "text/html" not in response.headers.get("content-type", ""):
             continue
-        result.visited.append(url)
+        result.measured.append(path)
         measured = page.evaluate(MEASURE)
         if measured["scroll"] > measured["inner"]:
             widest = measured["widest"]
             culprit = f" (widest: {widest['what']} to {widest['right']:.0f}px)" if widest else ""
-            result.offenders.append(
-                f"{urlsplit(url).path}?{urlsplit(url).query}: {measured['scroll']}px wide{culprit}"
-            )
-        for link in page.evaluate(LINKS):
-            link = urldefrag(link).url
-            path = urlsplit(link).path
-            if (
-                link in seen
-                or not _followable(link, origin)
-                or not path.startswith(within)
-                or per_path[path] >= PER_PATH
-            ):
-                continue
-            seen.add(link)
-            per_path[path] += 1
-            queue.append(link)
+            result.offenders.append(f"{path}: {measured['scroll']}px wide{culprit}")
     return result

@@ -4,16 +4,27 @@
 every GET form on them (submitted with the page's own values), never posting and never following
 sign-out or end links. It records every link that answers 4xx/5xx (with the page it was on and
 its text), every page failing the page checks (`check_html`, which includes the text a person
-reads), and keeps each HTML page so the Nu HTML Checker can read them all in one batch.
+reads), and keeps each HTML page so the Nu HTML Checker can read them all, and the reflow check
+(tests/helpers/reflow.py) can load them all at 320 px, without a second crawl.
+
+The Nu HTML Checker runs as one long-lived process per test process (`vnu_service`): a JVM started
+once and warmed up, instead of a new JVM for every role's batch.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import ctypes
+import http.client
 import json
 import re
 import shutil
+import signal
+import socket
 import subprocess
 import tempfile
+import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -217,8 +228,128 @@ def vnu_available() -> str | None:
     return None
 
 
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
+    """The checker ends when the test process that started it ends, however that ends."""
+    with contextlib.suppress(OSError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+class VnuService:
+    """The Nu HTML Checker as a local web service: one JVM per test process, started once.
+
+    `start()` returns at once (the JVM starts while other work goes on); `check()` waits until it
+    answers. A JVM per batch spent seconds starting and warming up for every role.
+    """
+
+    def __init__(self) -> None:
+        self.process: subprocess.Popen[bytes] | None = None
+        self.port = 0
+        self.failed = False
+
+    def start(self) -> None:
+        if self.process is not None or self.failed or vnu_available() is not None:
+            return
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.process = subprocess.Popen(  # noqa: S603 - a fixed command line
+            [
+                "java",
+                "-Xss4m",
+                "-Xmx768m",
+                "-Dnu.validator.servlet.bind-address=127.0.0.1",
+                "-cp",
+                str(VNU_JAR),
+                "nu.validator.servlet.Main",
+                str(self.port),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,  # noqa: PLW1509
+        )
+        atexit.register(self.stop)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        self.process = None
+
+    def _post(self, body: str) -> dict:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+        try:
+            connection.request(
+                "POST",
+                "/?out=json",
+                body=body.encode("utf-8"),
+                headers={
+                    "Content-Type": "text/html; charset=utf-8",
+                    "User-Agent": "portal-test-suite",  # the checker refuses requests without one
+                },
+            )
+            response = connection.getresponse()
+            answer = response.read().decode("utf-8", "replace")
+            if response.status != 200:
+                raise RuntimeError(
+                    f"the Nu HTML Checker answered {response.status}: {answer[:300]}"
+                )
+            return json.loads(answer)
+        finally:
+            connection.close()
+
+    def ready(self, timeout: float = 240) -> bool:
+        """Wait until the service answers; False if it cannot start here."""
+        self.start()
+        if self.process is None:
+            return False
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.process.poll() is None:
+            try:
+                self._post("<!DOCTYPE html><html lang=en><title>ready</title></html>")
+                return True
+            except (OSError, http.client.HTTPException):
+                time.sleep(0.25)  # still starting
+        self.failed = True
+        self.stop()
+        return False
+
+    def check(self, body: str) -> list[dict]:
+        """The checker's errors for one document (what `--errors-only` reports)."""
+        report = self._post(body)
+        return [
+            message
+            for message in report.get("messages", [])
+            if message.get("type") in ("error", "non-document-error")
+        ]
+
+
+vnu_service = VnuService()
+
+
+def _message_line(url: str, message: dict) -> str:
+    extract = " ".join(message.get("extract", "").split())[:120]
+    return f"{url} line {message.get('lastLine')}: {message.get('message')} [{extract}]"
+
+
 def vnu_errors(pages: dict[str, str]) -> list[str]:
-    """Every Nu HTML Checker error in `pages` (url -> HTML), checked in one batch."""
+    """Every Nu HTML Checker error in `pages` (url -> HTML).
+
+    Each page goes to this process's long-lived checker; where it cannot start, the pages are
+    checked in one batch by a JVM of their own.
+    """
+    if vnu_service.ready():
+        errors = []
+        for url, body in sorted(pages.items()):
+            errors += [_message_line(url, message) for message in vnu_service.check(body)]
+        return errors
+    return _vnu_errors_in_one_batch(pages)
+
+
+def _vnu_errors_in_one_batch(pages: dict[str, str]) -> list[str]:
+    """Every Nu HTML Checker error in `pages` (url -> HTML), checked by one JVM in one batch."""
     with tempfile.TemporaryDirectory(prefix="vnu-") as folder:
         names: dict[str, str] = {}
         for number, (url, body) in enumerate(sorted(pages.items())):
@@ -235,6 +366,5 @@ def vnu_errors(pages: dict[str, str]) -> list[str]:
     errors = []
     for message in report.get("messages", []):
         url = names.get(Path(message.get("url", "")).name, message.get("url", "?"))
-        extract = " ".join(message.get("extract", "").split())[:120]
-        errors.append(f"{url} line {message.get('lastLine')}: {message.get('message')} [{extract}]")
+        errors.append(_message_line(url, message))
     return errors

@@ -19,11 +19,12 @@ from portal import create_app
 from portal.config import normalise_database_url
 from portal.demo import load_all
 from portal.extensions import db
-from tests.conftest import PG_URL, _pg_schema_url, _settings, migrate_database
+from tests.conftest import PG_URL, TEST_CONFIG, _pg_schema_url, _settings, migrate_database
+from tests.helpers.walk import vnu_service
 
 
 def _load_demo(url: str, instance: Path) -> None:
-    app = create_app(settings=_settings(instance, url))
+    app = create_app(overrides=TEST_CONFIG, settings=_settings(instance, url))
     with app.app_context():
         load_all()
         db.session.commit()
@@ -35,6 +36,7 @@ def demo_database(
     database_template: str, tmp_path_factory: pytest.TempPathFactory, worker_id: str
 ) -> Iterator[str]:
     """A database holding the demo council: a SQLite file to copy, or a PostgreSQL URL."""
+    vnu_service.start()  # the walks' HTML checker starts its JVM while the demo loads
     instance = tmp_path_factory.mktemp("demo-instance")
     if PG_URL:
         schema, url = _pg_schema_url(f"walk_{worker_id}")
@@ -64,7 +66,7 @@ def demo_app(demo_database: str, tmp_path: Path) -> Iterator[Flask]:
         path = tmp_path / "portal.db"
         shutil.copyfile(demo_database, path)
         url = f"sqlite:///{path}"
-    app = create_app(settings=_settings(tmp_path, url))
+    app = create_app(overrides=TEST_CONFIG, settings=_settings(tmp_path, url))
     from portal.jobs import set_worker_app
 
     set_worker_app(app)

@@ -3,8 +3,11 @@
 Each role starts where that person lands (the home page; the staff dashboard for staff) and
 follows links breadth-first (see tests/helpers/walk.py). A link answering 4xx/5xx fails with the
 page it was on and its text; a 403 means a link was shown to someone it is closed to. Every page
-reached passes `check_html` (which includes the text a person reads) and, in one batch per role,
-the W3C Nu HTML Checker.
+reached passes `check_html` (which includes the text a person reads) and the W3C Nu HTML Checker.
+
+The same pages are then loaded in Chromium at 320 CSS pixels wide, signed in as the same person
+(the walk's cookies), and none may scroll sideways (WCAG 1.4.10 reflow): one crawl serves the
+link, page, HTML and reflow checks for every role.
 """
 
 from __future__ import annotations
@@ -24,7 +27,9 @@ from portal.channels.kiosk import enrol_device
 from portal.extensions import db
 from tests.channels.helpers import kiosk_client
 from tests.helpers.auth import client_for, make_user
+from tests.helpers.browser import serve
 from tests.helpers.pages import csrf_token
+from tests.helpers.reflow import NARROW, cookies_of, sideways_scroll
 from tests.helpers.walk import vnu_available, vnu_errors, walk
 
 DEMO = "castlebrook.example"
@@ -99,9 +104,26 @@ ROLES: dict[str, tuple[Callable[[Flask], FlaskClient], list[str]]] = {
 }
 
 
+def _reflow(browser, app: Flask, client: FlaskClient, paths: list[str]) -> list[str]:  # noqa: ANN001
+    """The walked pages, loaded at 320 px by the same person, that scroll sideways."""
+    context = browser.new_context(viewport=NARROW)
+    context.set_default_timeout(20_000)
+    try:
+        with serve(app) as server:
+            # No route (keep_to) here: Playwright turns the HTTP cache off for routed contexts,
+            # and each page would fetch every stylesheet and script again.
+            context.add_cookies(cookies_of(client, server.url))
+            result = sideways_scroll(context.new_page(), server.url, paths)
+    finally:
+        context.close()
+    assert len(result.measured) >= len(paths) // 2, f"only {len(result.measured)} measured"
+    return [f"scrolls sideways at 320px: {offender}" for offender in result.offenders]
+
+
 @pytest.mark.slow
+@pytest.mark.browser
 @pytest.mark.parametrize("role", list(ROLES))
-def test_link_walk(demo_app: Flask, role: str) -> None:
+def test_link_walk(demo_app: Flask, browser, role: str) -> None:  # noqa: ANN001
     setup, starts = ROLES[role]
     client = setup(demo_app)
     began = time.perf_counter()
@@ -118,9 +140,13 @@ def test_link_walk(demo_app: Flask, role: str) -> None:
     if reason is None:
         failures += [f"invalid HTML: {error}" for error in vnu_errors(result.pages)]
     checked = time.perf_counter() - began - walked
+    failures += _reflow(browser, demo_app, client, sorted(result.pages))
+    narrow = time.perf_counter() - began - walked - checked
     print(
         f"\n{role}: {len(result.statuses)} requests, {len(result.pages)} pages in {walked:.1f}s;"
-        f" Nu HTML Checker {checked:.1f}s" + (f" (skipped: {reason})" if reason else "")
+        f" Nu HTML Checker {checked:.1f}s"
+        + (f" (skipped: {reason})" if reason else "")
+        + f"; 320 px reflow {narrow:.1f}s"
     )
     assert len(result.pages) > 5, f"{role} reached only {list(result.statuses)}"
     assert not failures, f"{role}: {len(failures)} problems\n" + "\n".join(failures)
