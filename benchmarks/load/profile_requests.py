@@ -31,7 +31,6 @@ from portal.extensions import db  # noqa: E402
 PAGE_CACHES = (
     "PORTAL_SERVICES_PAGE_CACHE_SECONDS",
     "PORTAL_PLANNING_PAGE_CACHE_SECONDS",
-    "PORTAL_PAGE_CACHE_SECONDS",
 )
 
 

@@ -118,10 +118,12 @@ class ServerSessionInterface(SessionInterface):
             return None
         return Signer(app.secret_key, salt=self.salt, digest_method=hashlib.sha256)
 
-    def cookie_value(self, app: Flask, sid: str) -> str:
+    def cookie_value(self, app: Flask, sid: str, stored: bool = True) -> str:
+        """The signed id, marked "s" when the session has a row and "e" when it has none (so a
+        visitor who only holds a CSRF token costs no database read)."""
         signer = self._signer(app)
         assert signer is not None
-        return signer.sign(sid).decode()
+        return signer.sign(f"{sid}.{'s' if stored else 'e'}").decode()
 
     def _new(self, app: Flask, **kwargs: Any) -> ServerSession:
         session = ServerSession(**kwargs)
@@ -136,9 +138,11 @@ class ServerSessionInterface(SessionInterface):
         if not value:
             return self._new(app)
         try:
-            sid = signer.unsign(value).decode()
+            sid, _, mark = signer.unsign(value).decode().partition(".")
         except BadSignature:
             return self._new(app)
+        if mark == "e":
+            return self._new(app, sid=sid)
         from portal.common.models import BrowserSession, utcnow
         from portal.extensions import db
 
@@ -167,6 +171,7 @@ class ServerSessionInterface(SessionInterface):
         if session.accessed:
             response.vary.add("Cookie")
 
+        was_stored = session.stored
         statements = []
         if session.old_sid is not None:
             statements.append(_delete(session.old_sid))
@@ -195,11 +200,11 @@ class ServerSessionInterface(SessionInterface):
                 response.vary.add("Cookie")
             return
         permanent_changed = session.modified and "_permanent" in session
-        if not (session.issued or permanent_changed):
+        if not (session.issued or permanent_changed or session.stored != was_stored):
             return
         response.set_cookie(
             name,
-            self.cookie_value(app, session.sid),
+            self.cookie_value(app, session.sid, session.stored),
             expires=self.get_expiration_time(app, session),
             httponly=self.get_cookie_httponly(app),
             domain=domain,
