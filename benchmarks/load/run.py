@@ -700,13 +700,18 @@ def render_section(all_results: dict) -> str:
         "`python benchmarks/load/run.py --db sqlite` and `--db postgres` (one command each; "
         "re-run them after new slices land: each workload part runs when its endpoint exists). "
         "Two gunicorn sync workers serve `benchmarks/load/wsgi_bench.py` (the portal plus a bare "
-        "`/_bench/hello` route and a minimal transactional POST) on loopback. The database is "
+        "`/_bench/hello` route and a minimal transactional POST) on loopback; two more serve the "
+        "bare Flask app `benchmarks/services/hello.py`, the yardstick. The database is "
         "fresh: migrations plus `flask demo load`. Request logs are on (JSON, INFO), as in "
         "production.",
         "",
         "- **Single requests** (public pages, searches, the health check, the transactional "
         "POST): wrk (1 thread, the same connections and seconds for every part) measures each "
-        "part alone, with the bare hello route measured the same way just before it.",
+        "part alone, with the bare Flask app and the portal's empty route `/_bench/hello` "
+        "measured the same way just before it; each part's share of both is given.",
+        "- **Signed-in pages** (My council, a service page, a form's start page, the repairs "
+        "start page, a planning application): the same, with the cookie of a demo tenant signed "
+        "in through the real form.",
         "- **Journeys** (forms, payments, the webhook, repair booking, alert sign-up): "
         "`benchmarks/load/journeys.py` drives each like a browser, as many clients as wrk has "
         "connections, for the same seconds: it reads each page's CSRF token, posts the form, "
