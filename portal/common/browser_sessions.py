@@ -160,7 +160,10 @@ class ServerSessionInterface(SessionInterface):
         if expires.tzinfo is None:
             expires = expires.replace(tzinfo=UTC)
         if expires <= utcnow():
-            return self._new(app, sid=sid, stored=True)  # emptied (and its row deleted) if used
+            # Ended: an empty session under a new id; the old row goes when this one is saved.
+            session = self._new(app)
+            session.old_sid = sid
+            return session
         return self._new(app, initial=_SERIALIZER.loads(row.data), sid=sid, stored=True)
 
     def save_session(self, app: Flask, session: Any, response: Response) -> None:

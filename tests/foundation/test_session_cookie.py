@@ -101,3 +101,57 @@ def test_a_forged_cookie_is_a_new_visitor(app, client):
     response = client.get("/my")
     assert response.status_code == 302
     assert _session_cookie(response, name) not in {None, forged}
+
+
+def test_expired_sessions_are_purged_and_not_read(app, client):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from portal.common.browser_sessions import purge_expired_browser_sessions
+    from portal.common.models import utcnow
+
+    user_with_password(app, "purge@example.com")
+    sign_in_with_form(client, "purge@example.com")
+    other = app.test_client()
+    other.get("/my")  # a flash message ("Sign in to continue") makes a second row
+    assert _rows(app) == 2
+    with app.app_context():
+        db.session.execute(
+            update(BrowserSession)
+            .where(BrowserSession.data.contains('"sid"'))
+            .values(expires_at=utcnow() - timedelta(seconds=1))
+        )
+        db.session.commit()
+    with app.app_context():
+        assert purge_expired_browser_sessions() == 1
+        db.session.commit()
+    assert _rows(app) == 1
+    # The resident's browser still sends the old id: it is a new, signed-out visitor.
+    response = client.get("/my")
+    assert response.status_code == 302
+    assert "/sign-in" in response.headers["Location"]
+
+
+def test_an_ended_session_read_before_the_purge_is_a_new_signed_out_visit(app, client):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from portal.common.models import utcnow
+
+    name = app.config["SESSION_COOKIE_NAME"]
+    user_with_password(app, "ended@example.com")
+    old = _session_cookie(sign_in_with_form(client, "ended@example.com"), name)
+    with app.app_context():
+        db.session.execute(
+            update(BrowserSession).values(expires_at=utcnow() - timedelta(seconds=1))
+        )
+        db.session.commit()
+    response = client.get("/my")
+    assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
+    new = _session_cookie(response, name)
+    assert new is not None and new.split(".")[0] != old.split(".")[0]  # never the ended id again
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(BrowserSession)) == 1
+        assert "_flashes" in db.session.scalar(select(BrowserSession.data))
