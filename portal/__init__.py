@@ -54,9 +54,11 @@ def register_extensions(app: Flask) -> None:
 
     from portal import db as portal_db
     from portal import jobs
+    from portal.common import browser_sessions
     from portal.extensions import csrf, db, htmx, limiter, login_manager, migrate
 
     db.init_app(app)
+    browser_sessions.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path) + "/../migrations")
     login_manager.init_app(app)
     csrf.init_app(app)

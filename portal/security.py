@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 from urllib.parse import urlsplit
 
@@ -27,6 +28,16 @@ def _origin(url: str) -> str:
 
 
 def content_security_policy(nonce: str, tile_url: str, extra_form_action: str = "") -> str:
+    return _policy_template(tile_url, extra_form_action).replace(_NONCE_SLOT, nonce)
+
+
+_NONCE_SLOT = "\x00nonce\x00"
+
+
+@functools.lru_cache(maxsize=16)
+def _policy_template(tile_url: str, extra_form_action: str) -> str:
+    """The policy with a slot for the nonce, worked out once per (tile server, form action)."""
+    nonce = _NONCE_SLOT
     tile_origin = _origin(tile_url)
     directives = {
         "default-src": "'self'",

@@ -1,9 +1,10 @@
 -- wrk script: counts 5xx responses and prints one RESULT line (p50/p95/p99 in ms).
--- Optional: WRK_METHOD, WRK_BODY, WRK_CTYPE; WRK_PATHS (space-separated) rotates requests.
+-- Optional: WRK_METHOD, WRK_BODY, WRK_CTYPE, WRK_COOKIE (a signed-in visitor); WRK_PATHS (space-separated) rotates requests.
 local threads = {}
 local method = os.getenv("WRK_METHOD") or "GET"
 local body = os.getenv("WRK_BODY")
 local ctype = os.getenv("WRK_CTYPE")
+local cookie = os.getenv("WRK_COOKIE")
 local paths = {}
 for p in string.gmatch(os.getenv("WRK_PATHS") or "", "%S+") do table.insert(paths, p) end
 
@@ -20,6 +21,7 @@ function request()
   n = n + 1
   local headers = {}
   if ctype then headers["Content-Type"] = ctype end
+  if cookie then headers["Cookie"] = cookie end
   local path = wrk.path
   if #paths > 0 then
     local entry = paths[(n % #paths) + 1]

@@ -8,8 +8,12 @@ Builds a fresh database (migrations + `flask demo load`), starts `gunicorn --wor
 loopback port serving `benchmarks/load/wsgi_bench.py`, and measures:
 
 - each single-request part (public pages, searches, the health check, a transactional POST) alone
-  with wrk, with the bare hello route measured the same way just before it (same connections and
-  duration, so requests per second compare);
+  with wrk, with two yardsticks measured the same way just before it (same connections and
+  duration, so requests per second compare): a bare Flask app (`benchmarks/services/hello.py`)
+  in its own gunicorn with the same settings, and the portal's own empty route `/_bench/hello`
+  (which pays every hook the portal runs on each request);
+- the pages a signed-in resident sees (My council, a service page, a form's start page, the
+  repairs start page, a planning application), as a demo tenant signed in through the real form;
 - each multi-step journey (forms with and without a file, a sandbox payment, a payment webhook,
   a repair booking, a planning alert sign-up) with `benchmarks/load/journeys.py`: as many Python
   clients as wrk has connections, for the same number of seconds, timing every request, the
@@ -51,12 +55,14 @@ sys.path.insert(0, str(ROOT))  # run as a script: the portal and benchmarks pack
 
 from benchmarks.load.journeys import (  # noqa: E402
     JOURNEYS,
+    Client,
     Context,
     JourneyError,
     Recorder,
     drive,
     png_bytes,
     prepare_clients,
+    sign_in,
 )
 
 HERE = Path(__file__).resolve().parent
@@ -69,6 +75,10 @@ PAGE_P95_MS = 50.0
 PAGE_RPS_SHARE = 0.35
 FORM_POST_P95_MS = 100.0
 FINDINGS = "### Findings"
+# Targets of issue 17, as shares of the bare Flask app measured just before each part.
+EMPTY_ROUTE_BARE_SHARE = 0.85
+ANONYMOUS_BARE_SHARE = 0.70  # anonymous pages and searches (page cache on)
+SIGNED_IN_BARE_SHARE = 0.20
 
 # The workload: (part, kind, endpoint that must exist, how to build the request).
 # kind "page" and "search" are held to the public page budgets; "journey" parts are multi-step
@@ -181,6 +191,36 @@ class Database:
             return None
         finally:
             engine.dispose()
+
+    def signed_in_paths(self) -> dict[str, str]:
+        """Pages a signed-in resident sees, with the demo council's first service, form and
+        planning application filled in."""
+        import sqlalchemy as sa
+
+        from portal.config import normalise_database_url
+
+        engine = sa.create_engine(normalise_database_url(self.url))
+        try:
+            with engine.connect() as conn:
+
+                def first(sql: str) -> str | None:
+                    return conn.execute(sa.text(sql)).scalar()
+
+                service = first("SELECT slug FROM council_services ORDER BY slug LIMIT 1")
+                form = first("SELECT slug FROM online_forms WHERE status = 'live' ORDER BY slug")
+                application = first("SELECT slug FROM planning_applications ORDER BY id LIMIT 1")
+        except Exception:
+            return {}
+        finally:
+            engine.dispose()
+        paths = {"My council (signed in)": "/my", "Repairs start page (signed in)": "/repairs"}
+        if service:
+            paths["Service page (signed in)"] = f"/services/{service}"
+        if form:
+            paths["Form start page (signed in)"] = f"/forms/{form}"
+        if application:
+            paths["Planning application (signed in)"] = f"/planning/applications/{application}"
+        return paths
 
     def journey_context(self, webhook_secret: str) -> Context | None:
         """What the journeys need from the demo council (None when the demo data lacks it)."""
@@ -357,7 +397,9 @@ def measure(db_kind: str, args: argparse.Namespace) -> dict:
     redis_url = args.redis_url if db_kind == "postgres" else ""
     env = bench_env(database, workdir, base, redis_url, page_cache=not args.no_page_cache)
     log_path = workdir / "gunicorn.log"
-    server = None
+    bare_port = free_port()
+    bare_base = f"http://127.0.0.1:{bare_port}"
+    server = bare = None
     try:
         print(f"[{db_kind}] migrating and loading the demo council into {database.url}")
         run([str(BIN / "flask"), "--app", "portal", "db", "upgrade"], env)
@@ -379,6 +421,23 @@ def measure(db_kind: str, args: argparse.Namespace) -> dict:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
+        # The bare Flask app, in its own gunicorn with the same settings: the yardstick.
+        bare = subprocess.Popen(
+            [
+                str(BIN / "gunicorn"),
+                "--workers",
+                "2",
+                "--bind",
+                f"127.0.0.1:{bare_port}",
+                "--access-logfile",
+                "-",
+                "benchmarks.services.hello:app",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -389,12 +448,45 @@ def measure(db_kind: str, args: argparse.Namespace) -> dict:
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise SystemExit(f"gunicorn did not start:\n{log_path.read_text()[-3000:]}")
                 time.sleep(0.3)
+        while True:
+            try:
+                urllib.request.urlopen(bare_base + "/", timeout=2).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or bare.poll() is not None:
+                    raise SystemExit("the bare Flask app's gunicorn did not start") from None
+                time.sleep(0.3)
         context = database.journey_context(env["PORTAL_STRIPE_WEBHOOK_SECRET"])
         parts = plan(endpoints, database.first_postcode(), context)
-        results: dict = {"hello": None, "parts": parts, "mixed": None}
+        cookie = ""
+        if context is not None and context.residents:
+            email, password = context.residents[0]
+            resident = Client(base)
+            try:
+                sign_in(resident, email, password)
+                cookie = "; ".join(f"{k}={v}" for k, v in resident.http.cookies.items())
+            except (JourneyError, OSError) as exc:
+                print(f"[{db_kind}] signed-in pages: could not sign in: {exc}")
+        for name, path in database.signed_in_paths().items():
+            parts.append(
+                {
+                    "part": name,
+                    "kind": "signed-in",
+                    "endpoint": "",
+                    "method": "GET",
+                    "path": path,
+                    "cookie": cookie,
+                    "status": "measured" if cookie else "no demo tenant could sign in",
+                }
+            )
+        results: dict = {"hello": None, "bare": None, "parts": parts, "mixed": None}
 
-        def bench(path: str, method: str = "GET", paths: str = "", seconds: int = 0) -> dict:
+        def bench(
+            path: str, method: str = "GET", paths: str = "", seconds: int = 0, cookie: str = ""
+        ) -> dict:
             extra = {"WRK_METHOD": method}
+            if cookie:
+                extra["WRK_COOKIE"] = cookie
             if method == "POST":
                 extra.update({"WRK_BODY": "x=1", "WRK_CTYPE": "application/x-www-form-urlencoded"})
             if paths:
@@ -403,28 +495,42 @@ def measure(db_kind: str, args: argparse.Namespace) -> dict:
             wrk(base + path, 1, args.connections, extra)
             return wrk(base + path, seconds or args.seconds, args.connections, extra)
 
-        # The machine may be shared, so its speed drifts: hello is measured right before each
-        # part, and each part is compared with the hello run next to it.
-        hello_runs = []
+        def bench_bare() -> dict:
+            wrk(bare_base + "/", 1, args.connections, {})
+            return wrk(bare_base + "/", args.seconds, args.connections, {})
+
+        # The machine may be shared, so its speed drifts: the bare Flask app and the portal's
+        # empty route are measured right before each part, and each part is compared with the
+        # runs next to it.
+        hello_runs, bare_runs = [], []
         for part in parts:
             if part["status"] != "measured" or part["kind"] == "journey":
                 if part["status"] != "measured":
                     print(f"[{db_kind}] {part['part']}: {part['status']}")
                 continue
+            part["bare"] = bench_bare()
+            bare_runs.append(part["bare"])
             part["hello"] = bench("/_bench/hello")
             hello_runs.append(part["hello"])
-            part["result"] = bench(part["path"], part["method"])
-            r, h = part["result"], part["hello"]
+            part["result"] = bench(part["path"], part["method"], cookie=part.get("cookie", ""))
+            r, h, b = part["result"], part["hello"], part["bare"]
             print(
-                f"[{db_kind}] {part['part']}: {r['rps']} req/s (hello {h['rps']}), "
-                f"p95 {r['p95_ms']} ms, 5xx {r['s5xx']}"
+                f"[{db_kind}] {part['part']}: {r['rps']} req/s = {r['rps'] / b['rps']:.0%} of "
+                f"bare Flask ({b['rps']}), {r['rps'] / h['rps']:.0%} of /_bench/hello "
+                f"({h['rps']}); p95 {r['p95_ms']} ms, 5xx {r['s5xx']}"
             )
         results["hello"] = max(hello_runs, key=lambda r: r["rps"])
         results["hello_runs"] = [h["rps"] for h in hello_runs]
+        results["bare"] = max(bare_runs, key=lambda r: r["rps"])
+        results["bare_runs"] = [b["rps"] for b in bare_runs]
 
         # Journeys: --connections clients each, signed in once where the journey needs it
         # (outside the timed window), then a one-second warm-up and the measured run.
         journeys = [p for p in parts if p["kind"] == "journey" and p["status"] == "measured"]
+        if args.no_journeys:
+            for part in journeys:
+                part["status"] = "not run (--no-journeys)"
+            journeys = []
         prepared = {}
         for part in journeys:
             journey = JOURNEY_BY_PART[part["part"]]
@@ -451,7 +557,11 @@ def measure(db_kind: str, args: argparse.Namespace) -> dict:
 
         # Mixed: wrk cycles through every measured single-request part while one client of each
         # journey runs its journey, all at once for the same number of seconds.
-        measured = [p for p in parts if p["status"] == "measured" and p["kind"] != "journey"]
+        measured = [
+            p
+            for p in parts
+            if p["status"] == "measured" and p["kind"] not in ("journey", "signed-in")
+        ]
         mixed_paths = " ".join(
             (f"POST:{p['path']}" if p["method"] == "POST" else p["path"]) for p in measured
         )
@@ -483,6 +593,12 @@ def measure(db_kind: str, args: argparse.Namespace) -> dict:
                 f"failed {r['failed_journeys']} {r['failures']}"
             )
     finally:
+        if bare is not None and bare.poll() is None:
+            bare.send_signal(signal.SIGTERM)
+            try:
+                bare.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                bare.kill()
         if server is not None and server.poll() is None:
             server.send_signal(signal.SIGTERM)
             try:
@@ -506,6 +622,26 @@ def verdicts(results: dict) -> list[tuple[str, bool, str]]:
         r = part.get("result")
         if not r:
             continue
+        bare = (part.get("bare") or {}).get("rps")
+        if bare and part["kind"] in ("page", "search", "signed-in"):
+            target = SIGNED_IN_BARE_SHARE if part["kind"] == "signed-in" else ANONYMOUS_BARE_SHARE
+            checks.append(
+                (
+                    f"{part['part']}: ≥ {target:.0%} of the bare Flask app's req/s (issue 17)",
+                    r["rps"] / bare >= target,
+                    f"{r['rps'] / bare:.0%} ({r['rps']} of {bare} just before)",
+                )
+            )
+        if bare and part.get("hello"):
+            hello_share = part["hello"]["rps"] / bare
+            checks.append(
+                (
+                    f"the portal's empty route before {part['part']}: ≥ "
+                    f"{EMPTY_ROUTE_BARE_SHARE:.0%} of the bare Flask app (issue 17)",
+                    hello_share >= EMPTY_ROUTE_BARE_SHARE,
+                    f"{hello_share:.0%} ({part['hello']['rps']} of {bare})",
+                )
+            )
         if part["kind"] in ("page", "search"):
             hello = part["hello"]["rps"]
             checks.append(
@@ -564,13 +700,18 @@ def render_section(all_results: dict) -> str:
         "`python benchmarks/load/run.py --db sqlite` and `--db postgres` (one command each; "
         "re-run them after new slices land: each workload part runs when its endpoint exists). "
         "Two gunicorn sync workers serve `benchmarks/load/wsgi_bench.py` (the portal plus a bare "
-        "`/_bench/hello` route and a minimal transactional POST) on loopback. The database is "
+        "`/_bench/hello` route and a minimal transactional POST) on loopback; two more serve the "
+        "bare Flask app `benchmarks/services/hello.py`, the yardstick. The database is "
         "fresh: migrations plus `flask demo load`. Request logs are on (JSON, INFO), as in "
         "production.",
         "",
         "- **Single requests** (public pages, searches, the health check, the transactional "
         "POST): wrk (1 thread, the same connections and seconds for every part) measures each "
-        "part alone, with the bare hello route measured the same way just before it.",
+        "part alone, with the bare Flask app and the portal's empty route `/_bench/hello` "
+        "measured the same way just before it; each part's share of both is given.",
+        "- **Signed-in pages** (My council, a service page, a form's start page, the repairs "
+        "start page, a planning application): the same, with the cookie of a demo tenant signed "
+        "in through the real form.",
         "- **Journeys** (forms, payments, the webhook, repair booking, alert sign-up): "
         "`benchmarks/load/journeys.py` drives each like a browser, as many clients as wrk has "
         "connections, for the same seconds: it reads each page's CSRF token, posts the form, "
@@ -617,21 +758,33 @@ def render_section(all_results: dict) -> str:
                 else ""
             ),
             "",
-            "| part | request | req/s | hello req/s just before | share | p50 ms | p95 ms | p99 ms | 5xx |",
-            "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+            "| part | request | req/s | bare Flask req/s just before | share of bare Flask "
+            "| /_bench/hello req/s just before | share of /_bench/hello "
+            "| p50 ms | p95 ms | p99 ms | 5xx |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
+        b = results.get("bare")
+        if b:
+            lines.append(
+                f"| bare Flask app (best of its runs) | `GET /` (`benchmarks/services/hello.py`) "
+                f"| {b['rps']} | | | | | {b['p50_ms']} | {b['p95_ms']} | {b['p99_ms']} "
+                f"| {b['s5xx']} |"
+            )
         h = results["hello"]
+        share = f"{h['rps'] / b['rps']:.0%}" if b else ""
         lines.append(
-            f"| bare hello (best of its runs) | `GET /_bench/hello` | {h['rps']} | | | "
-            f"{h['p50_ms']} | {h['p95_ms']} | {h['p99_ms']} | {h['s5xx']} |"
+            f"| the portal's empty route (best of its runs) | `GET /_bench/hello` | {h['rps']} "
+            f"| | {share} | | | {h['p50_ms']} | {h['p95_ms']} | {h['p99_ms']} | {h['s5xx']} |"
         )
         for part in results["parts"]:
             r = part.get("result")
             if r and part["kind"] != "journey":
                 hello = (part.get("hello") or results["hello"])["rps"]
+                bare = (part.get("bare") or {}).get("rps")
+                bare_cells = f"{bare} | {r['rps'] / bare:.0%}" if bare else " | "
                 lines.append(
                     f"| {part['part']} | `{part['method']} {part['path']}` | {r['rps']} | "
-                    f"{hello} | {r['rps'] / hello:.0%} | "
+                    f"{bare_cells} | {hello} | {r['rps'] / hello:.0%} | "
                     f"{r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} | {r['s5xx']} |"
                 )
         x = results["mixed"]
@@ -642,7 +795,8 @@ def render_section(all_results: dict) -> str:
         )
         lines.append(
             f"| **mixed** ({label}) "
-            f"| | {x['rps']} | | | {x['p50_ms']} | {x['p95_ms']} | {x['p99_ms']} | {x['s5xx']} |"
+            f"| | {x['rps']} | | | | | {x['p50_ms']} | {x['p95_ms']} | {x['p99_ms']} "
+            f"| {x['s5xx']} |"
         )
         journeys = [p for p in results["parts"] if p["kind"] == "journey" and p.get("result")]
         if journeys:
@@ -715,6 +869,11 @@ def main() -> int:
     )
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument(
+        "--no-journeys",
+        action="store_true",
+        help="single requests and signed-in pages only (a short run on a shared machine)",
+    )
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/performance.md")
     parser.add_argument(
         "--no-page-cache",

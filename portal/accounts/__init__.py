@@ -63,6 +63,10 @@ def register(app: Flask) -> None:
         }
 
     login_manager.login_view = "accounts.sign_in"
+    # Sessions are server-side and revocable (decision 0006) and no page asks for a "fresh"
+    # sign-in, so Flask-Login's own session protection (a SHA-512 of the client's address and
+    # user agent on every request, and a session write when it changes) adds nothing.
+    login_manager.session_protection = None
     login_manager.login_message = "Sign in to continue."
     login_manager.login_message_category = "info"
     # A "remember me" cookie lasts no longer than the server-side session behind it.

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from flask import current_app, request, session
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.accounts.models import User, UserSession
@@ -77,7 +78,16 @@ def current_session() -> UserSession | None:
     token = session.get(SESSION_KEY)
     if not token:
         return None
-    row = db.session.scalar(select(UserSession).where(UserSession.token_hash == _hash(token)))
+    # The user and their roles come in the same query (every page asks for both).
+    row = (
+        db.session.execute(
+            select(UserSession)
+            .where(UserSession.token_hash == _hash(token))
+            .options(joinedload(UserSession.user).joinedload(User.role_rows))
+        )
+        .unique()
+        .scalar_one_or_none()
+    )
     now = utcnow()
     if (
         row is None

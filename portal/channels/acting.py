@@ -40,7 +40,7 @@ from portal.extensions import db, login_manager
 
 SESSION_KEY = "acting_id"
 CHANNEL_PHRASES = {"phone": "on a phone call", "face_to_face": "face to face"}
-_QUIET_ENDPOINTS = {"assets.asset", "static", "health.live", "health.ready"}
+_QUIET_ENDPOINTS = {"assets.asset", "static", "health.healthz", "health.readyz"}
 # Account pages stay with the resident: only "My council" (what they have done) is open.
 _OPEN_ACCOUNT_ENDPOINTS = {"accounts.my_council"}
 # Starting again while acting makes no sense: the staff member ends the current call first.

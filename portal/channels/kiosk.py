@@ -34,7 +34,7 @@ CONTRAST_KEY = "kiosk_contrast"
 DEVICE_COOKIE_AGE = timedelta(days=400)  # browsers cap cookie lifetimes at 400 days
 CLEAR_SITE_DATA = '"cache", "storage"'
 # Endpoints that never need the kiosk machinery (static assets, health checks).
-_QUIET_ENDPOINTS = {"assets.asset", "static", "health.live", "health.ready"}
+_QUIET_ENDPOINTS = {"assets.asset", "static", "health.healthz", "health.readyz"}
 # Endpoints reachable while the resident has not yet answered the consent question.
 _DURING_CONSENT = {
     "channels.assist_consent",

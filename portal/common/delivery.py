@@ -119,15 +119,34 @@ def delivery_path(lgsl: int, lgil: int) -> str | None:
     return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
+def _delivery_paths(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], str]:
+    """`delivery_path` for several interactions in one query."""
+    if not pairs:
+        return {}
+    rows = db.session.execute(
+        select(PortalDelivery.lgsl, PortalDelivery.lgil, PortalDelivery.url)
+        .where(PortalDelivery.live, PortalDelivery.lgsl.in_({lgsl for lgsl, _ in pairs}))
+        .order_by(PortalDelivery.id.desc())
+    ).all()
+    paths = {}
+    for lgsl, lgil, url in rows:  # newest first, so the oldest live row of each pair wins
+        if (lgsl, lgil) in pairs:
+            parts = urlsplit(url)
+            paths[(lgsl, lgil)] = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return paths
+
+
 def top_task_links(tasks: list[TopTask]) -> list[tuple[str, str]]:
     """(label, href) of each task that can be done here now; services link through the register.
 
     A service whose interaction is not live, or a page whose slice is not installed, is left out.
     """
+    wanted = {target for _, target, _ in tasks if isinstance(target, tuple)}
+    paths = _delivery_paths(wanted)
     links = []
     for label, target, args in tasks:
         if isinstance(target, tuple):
-            href = delivery_path(*target)
+            href = paths.get(target)
         else:
             try:
                 href = url_for(target, **args)

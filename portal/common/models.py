@@ -192,3 +192,20 @@ class SubmissionToken(db.Model):
     __table_args__ = (
         UniqueConstraint("purpose", "token", name="uq_submission_tokens_purpose_token"),
     )
+
+
+class BrowserSession(db.Model):
+    """What a browser's session holds (the signed-in session's id, form drafts, a pending sign-in),
+    kept on the server: the cookie carries only a random id, whose SHA-256 is the key here.
+
+    A row exists only while the session holds something; an anonymous visitor who was merely
+    given a CSRF token has a cookie and no row (the token is derived from the id). Rows end
+    `expires_at` after their last change and are deleted by `purge_expired_browser_sessions`.
+    """
+
+    __tablename__ = "browser_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -9,6 +9,7 @@ from flask.testing import FlaskClient
 
 from portal.accounts.models import User, UserRole, UserSession
 from portal.accounts.sessions import ABSOLUTE_TIMEOUT, SESSION_KEY, _hash
+from portal.common.browser_sessions import new_browser_session
 from portal.common.models import utcnow
 from portal.extensions import db
 
@@ -52,7 +53,7 @@ def new_session(app: Flask, user: User) -> str:
 def signed_session_cookie(app: Flask, user: User) -> str:
     """The session cookie's value as the portal signs it, for a new session of `user`."""
     token = new_session(app, user)
-    return app.session_interface.get_signing_serializer(app).dumps({SESSION_KEY: token})
+    return new_browser_session(app, {SESSION_KEY: token})
 
 
 def sign_in(client: FlaskClient, user: User) -> str:

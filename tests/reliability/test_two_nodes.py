@@ -19,6 +19,7 @@ from collections import Counter
 import pytest
 
 from portal import create_app
+from portal.common.browser_sessions import new_browser_session
 from portal.config import Settings
 from tests.helpers.auth import make_user, new_session
 from tests.reliability.conftest import (
@@ -93,7 +94,7 @@ def test_a_resident_signed_in_on_one_node_is_signed_in_on_the_other(
     user = make_user(app, email=f"resident-{secrets.token_hex(3)}@example.com")
     token = new_session(app, user)
     # The session cookie as a node signs it: both nodes hold the same PORTAL_SECRET_KEY.
-    cookie_value = app.session_interface.get_signing_serializer(app).dumps({SESSION_KEY: token})
+    cookie_value = new_browser_session(app, {SESSION_KEY: token})
     cookie = {"Cookie": f"{app.config['SESSION_COOKIE_NAME']}={cookie_value}"}
 
     for node in (node_a, node_b):
