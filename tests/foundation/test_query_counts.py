@@ -36,7 +36,7 @@ ANONYMOUS_LIMITS = {
 # Signed in, every page adds the browser session and the user's session (with the user and the
 # roles joined in): two queries.
 SIGNED_IN_LIMITS = {
-    "my council": 11,  # one query per section: payments, repairs, drafts, requests, alerts …
+    "my council": 13,  # one query per section: payments, repairs, drafts, requests, alerts, bins, garden …
     "service page": 5,
     "form start page": 4,
     "repairs start page": 4,
