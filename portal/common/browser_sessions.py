@@ -26,7 +26,7 @@ from flask.json.tag import TaggedJSONSerializer
 from flask.sessions import SecureCookieSession, SessionInterface
 from huey import crontab
 from itsdangerous import BadSignature, Signer
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select
 
 from portal.db import set_write_intent, write_intent, writes
 from portal.jobs import huey, with_app_context
@@ -181,7 +181,7 @@ class ServerSessionInterface(SessionInterface):
         if session.modified or session.old_sid is not None:
             if session:
                 sid = session._ensure_sid()
-                statements.append(_upsert(sid, dict(session), session.stored, app))
+                statements.append(_upsert(sid, dict(session), app))
                 session.stored = True
             elif session.stored and session.sid is not None:
                 statements.append(_delete(session.sid))
@@ -230,7 +230,7 @@ def _delete(sid: str) -> Any:
     return delete(BrowserSession).where(BrowserSession.id_hash == _hash(sid))
 
 
-def _upsert(sid: str, data: dict[str, Any], stored: bool, app: Flask) -> Any:
+def _upsert(sid: str, data: dict[str, Any], app: Flask) -> Any:
     from portal.common.models import BrowserSession, utcnow
 
     now = utcnow()
@@ -239,9 +239,17 @@ def _upsert(sid: str, data: dict[str, Any], stored: bool, app: Flask) -> Any:
         "updated_at": now,
         "expires_at": now + _lifetime(app),
     }
-    if stored:
-        return update(BrowserSession).where(BrowserSession.id_hash == _hash(sid)).values(**values)
-    return insert(BrowserSession).values(id_hash=_hash(sid), **values)
+    # Always an upsert: the row may exist though the cookie says it does not (a worker stopped
+    # after committing, before its response; two tabs' first writes at once), or be gone though
+    # the cookie says it exists (purged while the request ran).
+    from portal.extensions import db
+
+    if db.engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    statement = dialect_insert(BrowserSession).values(id_hash=_hash(sid), **values)
+    return statement.on_conflict_do_update(index_elements=["id_hash"], set_=values)
 
 
 def _write(statements: list[Any]) -> None:
@@ -276,7 +284,7 @@ def new_browser_session(app: Flask, data: dict[str, Any]) -> str:
     """Store a session holding `data` and return its cookie value (for tools and tests)."""
     sid = secrets.token_urlsafe(32)
     with app.app_context():
-        _write([_upsert(sid, data, False, app)])
+        _write([_upsert(sid, data, app)])
     return ServerSessionInterface().cookie_value(app, sid)
 
 

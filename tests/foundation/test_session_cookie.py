@@ -155,3 +155,28 @@ def test_an_ended_session_read_before_the_purge_is_a_new_signed_out_visit(app, c
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(BrowserSession)) == 1
         assert "_flashes" in db.session.scalar(select(BrowserSession.data))
+
+
+def test_a_first_write_whose_row_already_exists_is_saved_not_refused(app, client):
+    """A worker that committed a session's first write and then died before its response leaves
+    the browser holding an "e" (no row) cookie for an id that has a row: the retry saves."""
+    from flask import Response, request
+
+    from portal.common.browser_sessions import _hash, stored_data
+
+    name = app.config["SESSION_COOKIE_NAME"]
+    value = _session_cookie(client.get("/sign-in"), name)
+    assert value.split(".")[1] == "e"
+    interface = app.session_interface
+    for attempt in ("first", "retry"):
+        with app.test_request_context("/", method="POST", headers={"Cookie": f"{name}={value}"}):
+            session = interface.open_session(app, request)
+            assert not session.stored  # the cookie still says "no row", as the browser kept it
+            session["attempt"] = attempt
+            interface.save_session(app, session, Response())
+    assert _rows(app) == 1
+    with app.app_context():
+        row = db.session.get(BrowserSession, _hash(value.split(".")[0]))
+        assert row is not None
+    stored_value = interface.cookie_value(app, value.split(".")[0])
+    assert stored_data(app, stored_value)["attempt"] == "retry"
