@@ -312,6 +312,7 @@ def test_the_next_visitor_is_offered_nothing_the_last_one_typed(app, page, nojs_
             assert not filled, (url, filled)
         tab.goto(server("/forms/report-missed-bin"))
         tab.get_by_role("button", name="Start now").click()
+        expect(tab.locator("#address-postcode")).to_be_visible()  # the first page has loaded
         fields = tab.evaluate(FIELDS_JS)
         assert [f for f in fields if f["name"] == "address_postcode"]
         assert all(f["autocomplete"] == "off" and not f["value"] for f in fields), fields

@@ -137,12 +137,16 @@ def test_a_payment_receipt_reads_in_uk_time(app):
     assert "Date: 1 July 2026 at 9:30am" in text
 
 
-def test_the_summary_is_shown_once_and_no_bin_day_finder_is_promised(demo_app):
-    soup = check_html(demo_app.test_client().get("/services/household-waste-collection"))
+def test_the_summary_is_shown_once_and_the_bin_day_finder_it_promises_works(demo_app):
+    client = demo_app.test_client()
+    soup = check_html(client.get("/services/household-waste-collection"))
     text = soup.get_text(" ", strip=True)
     summary = soup.select_one(".govuk-body-l").get_text(strip=True)
     assert text.count(summary) == 1
-    assert "Find your bin collection day" not in text
+    # the promise is kept: the link leads to a finder that asks for a postcode
+    (finder,) = [a for a in soup.find_all("a") if "Find your bin collection day" in a.get_text()]
+    finder_page = check_html(client.get(finder["href"]))
+    assert finder_page.select_one("input[name$=postcode]") is not None
     buttons = [a.get_text(" ", strip=True) for a in soup.select("a.govuk-button")]
     assert "Report a missed bin collection" in buttons
     assert not any(b.startswith("Apply") for b in buttons)
