@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from portal.accounts.authz import role_required
 from portal.common.gazetteer.services import get_address
-from portal.common.gazetteer.views import lookup_state
+from portal.common.gazetteer.views import address_step
 from portal.extensions import db
 from portal.garden import services
 from portal.garden.models import STATUS_LABELS
@@ -28,37 +28,23 @@ def index():
 @bp.get("/address")
 def address():
     """Step 1: find the address by postcode (a GET form that works without JavaScript)."""
-    postcode = request.args.get("uprn_postcode", "")
-    state = lookup_state(postcode)
-    select_error = None
-    if "uprn_find" in request.args:
-        if not postcode.strip():
-            state["error"] = "Enter a postcode"
-    elif "uprn" in request.args:
-        found = get_address(request.args.get("uprn", ""))
-        if found is not None:
-            return redirect(url_for(".details", uprn=found.uprn))
-        if state["addresses"]:
-            select_error = "Select an address"
-        elif not state["error"]:
-            state["error"] = "Enter a postcode"
-    elif "uprn_postcode" in request.args and not state["error"]:
+    step = address_step(request.args)
+    if step.address is not None:
+        return redirect(url_for(".details", uprn=step.address.uprn))
+    searched = "uprn_find" in request.args or "uprn" in request.args
+    if not searched and "uprn_postcode" in request.args and not step.state["error"]:
         # Continue pressed before finding the address
-        if not postcode.strip():
-            state["error"] = "Enter a postcode"
+        if not request.args["uprn_postcode"].strip():
+            step.state["error"] = "Enter a postcode"
         else:
-            select_error = "Select an address"
-    errors = []
-    if state["error"]:
-        errors.append(("#uprn-postcode", state["error"]))
-    elif select_error:
-        errors.append(("#uprn", select_error))
+            step.select_error = "Select an address"
+    errors = step.errors
     return render_page(
         "garden/address.html",
         field="uprn",
-        select_error=select_error,
+        select_error=step.select_error,
         page_errors=errors,
-        **state,
+        **step.state,
     ), (400 if errors else 200)
 
 

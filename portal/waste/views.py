@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from portal.common.clock import uk_today
 from portal.common.gazetteer.services import get_address
-from portal.common.gazetteer.views import lookup_state
+from portal.common.gazetteer.views import address_step
 from portal.extensions import csrf, db
 from portal.rendering import render_page
 from portal.waste import ical, services
@@ -18,31 +18,20 @@ bp = Blueprint("waste", __name__)
 @bp.get("/bin-collection")
 def find():
     """Postcode, then address (the shared address lookup, with and without JavaScript)."""
-    postcode = request.args.get("uprn_postcode", "")
-    state = lookup_state(postcode)
-    select_error = None
-    if "uprn_find" in request.args:
-        if not postcode.strip():
-            state["error"] = "Enter a postcode"
-    elif "uprn" in request.args:
-        address = get_address(request.args.get("uprn", ""))
-        if address is not None:
-            return redirect(url_for("waste.address", uprn=address.uprn))
-        if state["addresses"]:
-            select_error = "Select an address"
-        elif not state["error"]:
-            state["error"] = "Enter a postcode"
-    elif current_user.is_authenticated and not postcode:
+    step = address_step(request.args)
+    if step.address is not None:
+        return redirect(url_for("waste.address", uprn=step.address.uprn))
+    searched = "uprn_find" in request.args or "uprn" in request.args
+    if not searched and current_user.is_authenticated and not request.args.get("uprn_postcode"):
         saved = services.saved_address(current_user.id)
         if saved is not None and "change" not in request.args:
             return redirect(url_for("waste.address", uprn=saved.uprn))
-    errors = []
-    if state["error"]:
-        errors.append(("#uprn-postcode", state["error"]))
-    elif select_error:
-        errors.append(("#uprn", select_error))
     return render_page(
-        "waste/find.html", field="uprn", select_error=select_error, page_errors=errors, **state
+        "waste/find.html",
+        field="uprn",
+        select_error=step.select_error,
+        page_errors=step.errors,
+        **step.state,
     )
 
 

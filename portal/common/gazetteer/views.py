@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from flask import Blueprint, current_app, render_template, request
 
@@ -31,6 +32,39 @@ def lookup_state(postcode_text: str) -> dict[str, object]:
     except PostcodeError as exc:
         return {"postcode": postcode_text, "addresses": None, "error": str(exc)}
     return {"postcode": postcode, "addresses": addresses, "error": None}
+
+
+@dataclass
+class AddressStep:
+    """A page's GET postcode → address step (works without JavaScript): the address chosen, or
+    what to show again (the lookup state and an error at the postcode or at the list)."""
+
+    address: Address | None
+    state: dict[str, object]
+    select_error: str | None = None
+
+    @property
+    def errors(self) -> list[tuple[str, str]]:
+        if self.state["error"]:
+            return [("#uprn-postcode", str(self.state["error"]))]
+        return [("#uprn", self.select_error)] if self.select_error else []
+
+
+def address_step(args: Mapping[str, str]) -> AddressStep:
+    """Read `uprn_postcode`, `uprn_find` (the Find button) and `uprn` (the chosen address)."""
+    postcode = args.get("uprn_postcode", "")
+    step = AddressStep(None, lookup_state(postcode))
+    if "uprn_find" in args:
+        if not postcode.strip():
+            step.state["error"] = "Enter a postcode"
+    elif "uprn" in args:
+        step.address = get_address(args.get("uprn", ""))
+        if step.address is None:
+            if step.state["addresses"]:
+                step.select_error = "Select an address"
+            elif not step.state["error"]:
+                step.state["error"] = "Enter a postcode"
+    return step
 
 
 def _field_name() -> str:
