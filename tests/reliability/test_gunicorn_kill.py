@@ -32,8 +32,12 @@ from tests.reliability.conftest import RECORD_KIND, Gunicorn, http, portal_env
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("reliability")]
 
 SUBMISSIONS = 500
-KILL_EVERY_SECONDS = 0.5
+KILLER_POLL_SECONDS = 0.05
 MIN_PROGRESS = 40
+# Clients wait (at most this long) rather than run more than a few kills' worth of requests
+# ahead of the killer: on a fast machine 500 submissions end in a second or two, before a
+# timer-driven killer has struck often enough to mean anything.
+PACE_TIMEOUT_SECONDS = 20
 
 
 def _submit(url: str, key: str) -> str:
@@ -46,6 +50,14 @@ def _submit(url: str, key: str) -> str:
     return f"http {status}"
 
 
+def _keep_pace(killed: list[int], progress: list[int], min_progress: int) -> None:
+    """Hold a client back while it is more than three kills' worth of progress ahead of the
+    killer, so kills are spread over the whole run however fast the machine is."""
+    deadline = time.monotonic() + PACE_TIMEOUT_SECONDS
+    while len(progress) >= (len(killed) + 3) * min_progress and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
 def _killer(
     server: Gunicorn,
     stop: threading.Event,
@@ -53,11 +65,11 @@ def _killer(
     successes: list[int],
     min_progress: int = MIN_PROGRESS,
 ) -> None:
-    """Kill a random worker every KILL_EVERY_SECONDS, once the portal has answered at least
-    MIN_PROGRESS requests since the last kill (a respawned worker takes a while to load the app
-    on a busy machine; without this the run could make no progress at all)."""
+    """Kill a random worker each time the portal has answered at least MIN_PROGRESS requests
+    since the last kill and every worker is up again (a respawned worker takes a while to load
+    the app on a busy machine; without this the run could make no progress at all)."""
     last = 0
-    while not stop.wait(KILL_EVERY_SECONDS):
+    while not stop.wait(KILLER_POLL_SECONDS):
         if len(successes) - last < min_progress:
             continue
         pids = server.worker_pids()
@@ -86,6 +98,7 @@ def test_killing_workers_loses_and_duplicates_no_submission(
     stop, killed, successes = threading.Event(), [], []
 
     def submit(key: str) -> str:
+        _keep_pace(killed, successes, MIN_PROGRESS)
         outcome = _submit(url, key)
         if outcome == "ok":
             successes.append(1)
@@ -296,6 +309,7 @@ def test_killing_workers_during_form_submissions(shared_database, gunicorn_serve
     stop, killed, progress = threading.Event(), [], []
 
     def journey(_: int) -> dict:
+        _keep_pace(killed, progress, FORM_MIN_PROGRESS)
         resident = Resident(server.url, progress)
         token = resident.fill_in()
         first, reference = resident.submit(token)
