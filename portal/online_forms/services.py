@@ -285,6 +285,29 @@ def start_draft(
     return draft
 
 
+def prefill_address(draft: FormDraft, definition: dict, uprn: str) -> None:
+    """Start the first address question at a gazetteer address the resident came from (the
+    bin-day page): the page still asks, with the address already chosen."""
+    from portal.common.gazetteer.services import get_address
+
+    address = get_address(uprn)
+    question = next((q for q in all_questions(definition) if q["type"] == "address"), None)
+    if address is None or question is None:
+        return
+    draft.answers = {
+        **(draft.answers or {}),
+        question["id"]: {
+            "uprn": address.uprn,
+            "text": address.single_line,
+            "postcode": address.postcode,
+            "lat": address.latitude,
+            "lng": address.longitude,
+            "ward": address.ward,
+            "lookup_postcode": address.postcode,
+        },
+    }
+
+
 def save_page_answers(draft: FormDraft, page_id: str, answers: dict) -> None:
     merged = dict(draft.answers or {})
     merged.update(answers)

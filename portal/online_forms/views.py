@@ -24,7 +24,7 @@ from portal.common import storage
 from portal.common.clock import uk_today
 from portal.common.urls import external_url
 from portal.extensions import db, limiter
-from portal.online_forms import services
+from portal.online_forms import answer_checks, services
 from portal.online_forms.models import (
     FormDraft,
     FormSubmission,
@@ -117,7 +117,16 @@ def start(slug: str):
         is_open=services.is_open(form),
         today=uk_today(),
         draft=_current_draft(form),
+        uprn=_known_uprn(request.args.get("uprn")),
     )
+
+
+def _known_uprn(value: str | None) -> str:
+    """A UPRN passed by the page that links to the form (the bin-day page), if it is real."""
+    from portal.common.gazetteer.services import get_address
+
+    value = (value or "").strip()
+    return value if value.isdigit() and get_address(value) is not None else ""
 
 
 @bp.post("/forms/<slug>/start")
@@ -132,6 +141,9 @@ def begin(slug: str):
             return redirect(url_for("online_forms.start", slug=slug))
         version = form.live_version
     draft = services.start_draft(form, version, _user_id(), preview)
+    uprn = _known_uprn(request.form.get("uprn"))
+    if uprn:
+        services.prefill_address(draft, version.definition, uprn)
     if not preview:
         start_journey(f"form:{slug}", form.lgsl, form.lgil)
     db.session.commit()
@@ -205,6 +217,9 @@ def page(slug: str, page_id: str):
         count = len([f for f in services.draft_files(draft) if f.question_id == question["id"]])
         read_answer(question, request.form, draft.answers.get(question["id"]), count, result)
     saving = "save" in request.form
+    if not saving and not result.errors and not result.stay:
+        answers = {**draft.answers, **result.answers}
+        result.errors.extend(answer_checks.page_problems(form, definition, page, answers))
     if saving:
         if result.errors or result.stay:
             bad = {field.split("-")[0] for field, _ in result.errors}
@@ -381,7 +396,7 @@ def submit(slug: str):
     _, target = services.route(definition, draft.answers)
     if target != services.END:
         return redirect(_where_next(form, draft), 303)
-    errors = []
+    errors = _answer_problems(form, draft)
     email = (request.form.get("email") or "").strip()
     if email and not EMAIL.match(email):
         errors.append(
@@ -405,6 +420,25 @@ def submit(slug: str):
         submission = existing
     _remember_done(submission.reference)
     return redirect(_after_submit(submission), 303)
+
+
+def _answer_problems(form: OnlineForm, draft: FormDraft) -> list[tuple[str, str]]:
+    """The registered checks run again on the whole draft (a report saved days ago may no longer
+    be possible): each problem links to the page that asks the question."""
+    definition = draft.version.definition
+    visited, _ = services.route(definition, draft.answers)
+    asked = {q["id"] for p in visited for q in p.get("questions", [])}
+    answers = {k: v for k, v in draft.answers.items() if k in asked}
+    problems = []
+    for field, message in answer_checks.check_answers(form, definition, answers):
+        page_id = answer_checks.page_of(definition, field)
+        href = (
+            url_for("online_forms.page", slug=form.slug, page_id=page_id, change=1) + f"#{field}"
+            if page_id
+            else f"#{field}"
+        )
+        problems.append((href, message))
+    return problems
 
 
 def _remember_done(reference: str) -> None:
