@@ -67,7 +67,7 @@ def demo_forms() -> list[dict]:
                             "radios",
                             "Which bin was missed?",
                             name="which bin was missed",
-                            options=opts("General waste", "Recycling", "Garden waste"),
+                            options=opts("Rubbish", "Recycling", "Food waste", "Garden waste"),
                         ),
                     ),
                     page(
@@ -86,7 +86,7 @@ def demo_forms() -> list[dict]:
                             "missed_on",
                             "date",
                             "When was the bin due to be collected?",
-                            hint="For example, 27 3 2026. Tell us within 14 days.",
+                            hint="The day it was due, for example 27 3 2026.",
                             name="the date of the missed collection",
                             date_range="past_days",
                             range_days=14,

@@ -65,6 +65,7 @@ def register(app: Flask) -> None:
     from portal.waste import (
         garden_rounds,
         jobs,  # noqa: F401  (registers the reminder job)
+        missed_form,
         models,  # noqa: F401  (tables known to migrations)
     )
     from portal.waste.api import OPENAPI_PATHS, OPENAPI_SCHEMAS
@@ -80,6 +81,7 @@ def register(app: Flask) -> None:
     register_openapi(app, OPENAPI_PATHS, OPENAPI_SCHEMAS)
     register_demo_loader(app, 75, "waste", load_demo_waste)
     garden_rounds.connect()
+    missed_form.register(app)  # the missed-bin form offers only what can be reported
     app.extensions.setdefault("portal_site_banner_providers", []).append(site_banners)
     app.extensions.setdefault("portal_staff_sections", []).append(
         {

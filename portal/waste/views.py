@@ -114,9 +114,16 @@ def report_missed(uprn: str):
         options=services.missed_options(address.uprn, today),
         refusals=services.missed_refusals(address.uprn, today),
         late=[n for n in schedule.not_completed if n.day <= today],
-        form_path=delivery_path(524, 0),
+        form_path=_with_address(delivery_path(524, 0), address.uprn),
         long_date=services.long_date,
     )
+
+
+def _with_address(path: str | None, uprn: str) -> str | None:
+    """The form's start page told which address the resident came from (it starts there)."""
+    if not path:
+        return path
+    return f"{path}{'&' if '?' in path else '?'}uprn={uprn}"
 
 
 @bp.route("/bin-collection/<uprn>/reminders", methods=["GET", "POST"])

@@ -264,7 +264,7 @@ def test_errors_branching_and_change_links(app, demo_server, page, nojs_page, js
     expect(p.locator(".govuk-error-summary")).to_contain_text("Select which bin was missed")
     if js:
         assert_accessible(p, "radios error")
-    radio("General waste")(p, False)
+    radio("Rubbish")(p, False)
     # branching: a late bin goes to the exit page
     radio("No")(p, js)
     expect(p.locator("h1")).to_have_text("We cannot come back for this bin")
@@ -289,7 +289,7 @@ def test_errors_branching_and_change_links(app, demo_server, page, nojs_page, js
     fill(name="Ada")(p, False)
     # change links on check your answers
     p.click("a:has-text('Change which bin was missed?')")
-    expect(p.locator("input[value=general-waste]")).to_be_checked()
+    expect(p.locator("input[value=rubbish]")).to_be_checked()
     radio("Garden waste")(p, False)
     expect(p.locator("h1")).to_have_text("Check your answers before sending your form")
     expect(p.locator(".govuk-summary-list")).to_contain_text("Garden waste")

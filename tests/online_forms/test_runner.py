@@ -114,7 +114,7 @@ def test_branch_to_exit_page(demo, runner_for):
     runner = runner_for("report-missed-bin")
     url = runner.start()
     url = runner.answer(url, ADDRESS)
-    url = runner.answer(url, {"bin": "general-waste"})
+    url = runner.answer(url, {"bin": "rubbish"})
     url = runner.answer(url, {"out_by_7": "no"})
     assert url.endswith("/exit/late")
     soup = check_html(runner.client.get(url))
