@@ -3,9 +3,13 @@ calendar, reminder sign-up and the staff screen, each checked with axe."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
+import icalendar
 import pytest
 from playwright.sync_api import Page, expect
 
+from portal.common.clock import uk_today
 from portal.common.gazetteer.demo import load_demo_gazetteer
 from portal.waste.demo import load_demo_waste
 from tests.helpers.auth import make_user, sign_in
@@ -70,6 +74,52 @@ def test_bin_day_with_javascript_and_axe(live_server, page: Page):
     assert_accessible(page, "bin collections for an address")
     page.get_by_role("link", name="Printable calendar").click()
     assert_accessible(page, "printable calendar")
+
+
+def _long_date(day: date, today: date) -> str:
+    """A date as the bin-day pages write it ("Tuesday 8 December", the year if not this one)."""
+    text = f"{day:%A} {day.day} {day:%B}"
+    return text if day.year == today.year else f"{text} {day.year}"
+
+
+def _table_collections(page: Page) -> set[tuple[str, str]]:
+    """(collection day, bin) for every bin in the calendar table, as the page shows them."""
+    found = set()
+    for row in page.locator(".waste-calendar tbody tr").all():
+        cells = row.locator("td")
+        if cells.count() < 2:
+            continue  # a week with no collections
+        day = cells.nth(0).inner_text().strip()
+        for name in cells.nth(1).locator(".waste-bin").all_inner_texts():
+            found.add((day, name.split(" (")[0].strip()))
+    return found
+
+
+@pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])
+def test_the_calendar_and_its_feed_agree(live_server, page: Page, nojs_page: Page, js: bool):
+    p = page if js else nojs_page
+    p.goto(live_server("/bin-collection/100090000001"))
+    expect(p.locator("h1")).to_have_text("1 Abbey Road, Castlebrook, CK1 1AB")
+    p.get_by_role("link", name="Printable calendar").click()
+    expect(p.locator("h1")).to_have_text("Bin collection calendar")
+    if js:
+        assert_accessible(p, "printable calendar")
+    shown = _table_collections(p)
+    assert shown, "the calendar shows no collections"
+    p.get_by_role("link", name="Back to your bin collections").click()
+    href = p.get_by_role("link", name="Add your collections to your calendar").get_attribute("href")
+    feed = p.request.get(live_server(href) if href.startswith("/") else href)
+    assert feed.ok and feed.headers["content-type"].startswith("text/calendar")
+    calendar = icalendar.Calendar.from_ical(feed.body())
+    today = uk_today()
+    monday = today - timedelta(days=today.weekday())
+    last = monday + timedelta(weeks=8, days=-1)  # the table shows eight weeks from this Monday
+    from_feed = set()
+    for event in calendar.walk("VEVENT"):
+        day = event.decoded("DTSTART")
+        if today <= day <= last:
+            from_feed.add((_long_date(day, today), str(event["SUMMARY"]).split(" (")[0]))
+    assert from_feed == shown
 
 
 def test_reminder_sign_up_in_the_browser(live_server, page: Page):
