@@ -6,7 +6,9 @@ still be reported (until the end of the second working day after), never a round
 not completed, with the reason for everything else.
 
 Checked only when the address came from the gazetteer (it has a UPRN) and the council has rounds:
-an address typed in by hand, or a council that keeps its rounds elsewhere, is not checked.
+an address typed in by hand, or a council that keeps its rounds elsewhere, is not checked. Other
+forms on the same interaction (an assisted collection) are left alone: only a form asking which
+bin (options named after collection types) and a date is a missed-collection report.
 """
 
 from __future__ import annotations
@@ -77,6 +79,10 @@ def check_missed_report(definition: dict, answers: dict, today: date | None = No
     uprn = str(address.get("uprn") or "") if isinstance(address, dict) else ""
     if not uprn or db.session.scalar(select(Round.id).limit(1)) is None:
         return []
+    types = {t.name.lower(): t for t in services.types()}
+    bin_q, date_q = _bin_question(definition, set(types)), _first(definition, "date")
+    if bin_q is None or date_q is None:
+        return []  # another form on the interaction (an assisted collection): not a report
     today = today or uk_today()
     served = services.assignments_for(uprn, on=today)
     if not served:
@@ -94,9 +100,7 @@ def check_missed_report(definition: dict, answers: dict, today: date | None = No
             reasons = ["None of the collections at this address can be reported missed today"]
         return [(address_q["id"], ". ".join(reasons))]
 
-    types = {t.name.lower(): t for t in services.types()}
-    bin_q = _bin_question(definition, set(types))
-    chosen = answers.get(bin_q["id"]) if bin_q else None
+    chosen = answers.get(bin_q["id"])
     if not chosen:
         return []
     label = next((o["label"] for o in bin_q.get("options", []) if o["value"] == chosen), chosen)
@@ -117,8 +121,7 @@ def check_missed_report(definition: dict, answers: dict, today: date | None = No
         )
         return [(bin_q["id"], reason)]
 
-    date_q = _first(definition, "date")
-    when = answers.get(date_q["id"]) if date_q else None
+    when = answers.get(date_q["id"])
     if not isinstance(when, dict) or not when.get("iso"):
         return []
     if date.fromisoformat(when["iso"]) in open_days:

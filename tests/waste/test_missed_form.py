@@ -265,3 +265,18 @@ def test_a_report_saved_before_its_window_closed_is_refused_at_submit(bins):
     assert "Left at the kerb" in answers and "Ada Resident" in answers  # nothing lost
     with bins.app_context():
         assert db.session.scalar(select(FormSubmission.id)) is None
+
+
+def test_another_form_on_the_interaction_is_not_a_missed_report(bins):
+    _setup(bins, ("recycling", 1, "1"))  # nothing can be reported on a Friday
+    client = bins.test_client()
+    slug = "assisted-bin-collection"  # LGSL 524, LGIL 0 too
+    with frozen_at(FRIDAY):
+        start = check_html(client.get(f"/forms/{slug}"))
+        url = client.post(f"/forms/{slug}/start", data={"csrf_token": _csrf(start)}).headers[
+            "Location"
+        ]
+        url = _post(client, url, {"helper": "no"}).headers["Location"]
+        url = _post(client, url, {"reason": "I use a wheelchair"}).headers["Location"]
+        url = _post(client, url, {"address_postcode": "CK1 1AB", "address": ADDRESS})
+        assert url.headers["Location"].endswith("/page/contact")
