@@ -50,7 +50,9 @@ def serve(app: Flask) -> Iterator[LiveServer]:
     url = f"http://127.0.0.1:{server.server_port}"
     settings = app.config["PORTAL"]
     configured, settings.base_url = settings.base_url, url
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # serve_forever checks for shutdown every poll_interval (0.5 s by default): each test's
+    # teardown waited that long for nothing.
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
     thread.start()
     try:
         yield LiveServer(app=app, url=url)

@@ -123,7 +123,7 @@ def server(make_app, tmp_path: Path) -> Iterator[tuple[str, object]]:
         load_demo_repairs()
         db.session.commit()
     http_server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=http_server.serve_forever, daemon=True)
+    thread = threading.Thread(target=http_server.serve_forever, args=(0.02,), daemon=True)
     thread.start()
     try:
         yield base, app
