@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from html import unescape
 from urllib.parse import urljoin, urlsplit
 
@@ -156,6 +156,16 @@ class Client:
 
 
 @dataclass
+class MissedCollection:
+    """A collection that can be reported missed today: the form refuses any other."""
+
+    uprn: str
+    postcode: str
+    bin: str  # the form's option value: the collection type's name in lower case
+    day: date
+
+
+@dataclass
 class Context:
     """What the journeys need from the demo council and the bench app."""
 
@@ -168,6 +178,7 @@ class Context:
     wards: list[str] = field(default_factory=list)
     photo: bytes = b""
     outbox: Callable[[str], str | None] | None = None  # the latest email body sent to an address
+    missed: MissedCollection | None = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -211,13 +222,16 @@ def submit_form(
 
 def form_without_file(client: Client, ctx: Context) -> None:
     """Report a missed bin: address by postcode lookup, choices, a date, contact details."""
-    day = date.today() - timedelta(days=1)
+    missed = ctx.missed
+    if missed is None:
+        raise JourneyError("no demo collection can be reported missed today")
+    day = missed.day
     submit_form(
         client,
         "report-missed-bin",
         {
-            "where": {"address_postcode": ctx.postcode, "address": ctx.uprn},
-            "bin": {"bin": "recycling"},
+            "where": {"address_postcode": missed.postcode, "address": missed.uprn},
+            "bin": {"bin": missed.bin},
             "out": {"out_by_7": "yes"},
             "when": {
                 "missed_on-day": str(day.day),

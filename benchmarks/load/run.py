@@ -58,6 +58,7 @@ from benchmarks.load.journeys import (  # noqa: E402
     Client,
     Context,
     JourneyError,
+    MissedCollection,
     Recorder,
     drive,
     png_bytes,
@@ -266,7 +267,9 @@ class Database:
                     {"to": to_address},
                 ).scalar()
 
+        missed = reportable_missed_collection(self.url)
         return Context(
+            missed=missed,
             uprn=str(address[0]),
             postcode=address[1],
             council_tax_reference=bill,
@@ -277,6 +280,43 @@ class Database:
             photo=png_bytes(),
             outbox=outbox,
         )
+
+
+def reportable_missed_collection(database_url: str) -> MissedCollection | None:
+    """A demo address with a collection that can be reported missed today, found by the
+    portal's own bin-day rules (the form refuses any other bin or date)."""
+    import tempfile
+
+    import sqlalchemy as sa
+
+    from portal import create_app
+    from portal.config import Settings
+    from portal.extensions import db
+    from portal.waste import services
+
+    app = create_app(
+        settings=Settings(
+            env="development",
+            secret_key="load-test",
+            instance_path=tempfile.mkdtemp(prefix="load-missed-"),
+            database_url=database_url,
+            embedded_worker=False,
+            ratelimit_enabled=False,
+        )
+    )
+    with app.app_context():
+        try:
+            for uprn, postcode in db.session.execute(
+                sa.text("SELECT uprn, postcode FROM addresses ORDER BY uprn")
+            ):
+                options = services.missed_options(str(uprn))
+                if options:
+                    found = options[0].collection
+                    return MissedCollection(str(uprn), postcode, found.type.name.lower(), found.day)
+            return None
+        finally:
+            db.session.remove()
+            db.engine.dispose()
 
 
 def wrk(url: str, seconds: int, connections: int, extra_env: dict[str, str]) -> dict:
