@@ -14,11 +14,14 @@ from flask import (
     current_app,
     g,
     has_request_context,
+    render_template,
     request,
     send_from_directory,
     url_for,
 )
 from flask_login import current_user
+from jinja2 import Template
+from markupsafe import Markup
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import BuildError
 
@@ -150,8 +153,46 @@ def error_item(pair: tuple[str, str]) -> dict[str, str]:
     return {"href": href, "text": text}
 
 
+class PortalTemplate(Template):
+    """A Jinja template whose `{% from … import … %}` skips a per-import walk of the globals.
+
+    On every import Jinja 3.1 works out which of the importing page's globals the imported
+    template lacks (`ctx.globals_keys - self.globals.keys()`: one ChainMap lookup per global,
+    about 30 µs) so that it can pass them on. A page makes a dozen imports (the GOV.UK macros),
+    and here every template's globals are the environment's, so the answer is "none", and then
+    Jinja returns the module it cached. That case is recognised with one C-level subset test;
+    anything else (a template loaded with globals of its own) goes through Jinja unchanged.
+    """
+
+    def _get_default_module(self, ctx=None):  # noqa: ANN001, ANN202
+        if ctx is not None and ctx.globals_keys.issubset(self.environment.globals):
+            ctx = None
+        return super()._get_default_module(ctx)
+
+
+def shared_fragment(name: str) -> Markup:
+    """A part of the layout that is the same for everyone (the skip link, the phase banner):
+    rendered from `components/shared/<name>.html` once per worker and application root, then
+    reused on every page. Such a fragment uses nothing that depends on the visitor or the
+    request beyond the application root its links start with."""
+    cache: dict[tuple[str, str], Markup] = current_app.extensions["portal_shared_fragments"]
+    key = (name, request.script_root if has_request_context() else "")
+    found = cache.get(key)
+    if found is None:
+        html = render_template(f"components/shared/{name}.html")  # autoescaped
+        found = cache[key] = Markup(html)  # noqa: S704 - a template's own escaped output
+    return found
+
+
+def use_portal_templates(environment) -> None:  # noqa: ANN001
+    """Load templates as PortalTemplate (left alone if Jinja no longer has that hook)."""
+    if hasattr(Template, "_get_default_module"):
+        environment.template_class = PortalTemplate
+
+
 def init_app(app: Flask) -> None:
     settings = app.config["PORTAL"]
+    use_portal_templates(app.jinja_env)
     council = Council(
         name=settings.council_name,
         short_name=settings.council_short_name,
@@ -164,6 +205,7 @@ def init_app(app: Flask) -> None:
         opening_hours=settings.council_opening_hours,
     )
     app.extensions.setdefault("portal_site_banner_providers", [])
+    app.extensions["portal_shared_fragments"] = {}
     app.register_blueprint(assets_bp)
     app.jinja_env.filters["error_item"] = error_item
     # Stored datetimes are UTC: `value|uk_time` is the same instant in UK local time (for
@@ -179,6 +221,7 @@ def init_app(app: Flask) -> None:
         service_navigation=service_navigation,
         link_allowed=link_allowed,
         site_banners=site_banners,
+        shared_fragment=shared_fragment,
     )
 
 

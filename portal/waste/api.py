@@ -27,13 +27,14 @@ def collections_document(uprn: str) -> dict | None:
     if address is None:
         return None
     today = uk_today()
+    assignments = services.assignments_for(address.uprn)
     found = services.address_collections(
-        address.uprn, today, today + timedelta(days=API_DAYS_AHEAD - 1)
+        address.uprn, today, today + timedelta(days=API_DAYS_AHEAD - 1), assignments
     )
     return {
         "uprn": address.uprn,
         "address": address.single_line,
-        "collected": bool(services.assignments_for(address.uprn)),
+        "collected": bool(assignments),
         "from": today.isoformat(),
         "to": (today + timedelta(days=API_DAYS_AHEAD - 1)).isoformat(),
         "collections": [

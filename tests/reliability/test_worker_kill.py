@@ -1,5 +1,7 @@
 """The job worker (a real `huey_consumer`) is killed with SIGKILL in the middle of sending an
-email: no email is lost, and at most one per 1,000 is delivered twice.
+email: no email is lost, and only an email the SMTP server had already accepted when the worker
+died is delivered twice: at most one per sending thread (each thread sends one email at a time,
+and the kill can fall between the server's "250" and the database's "sent" for each of them).
 
 The SMTP server (aiosmtpd on loopback) holds its reply to one message until the worker has been
 killed: the server has that message, the worker never heard "250", so its row stays claimed.
@@ -26,6 +28,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("reliability")]
 
 EMAILS = 1000
 KILL_AT = 300
+WORKER_THREADS = 4
 
 
 def _consumer(env: dict[str, str], log) -> subprocess.Popen:  # noqa: ANN001
@@ -34,7 +37,7 @@ def _consumer(env: dict[str, str], log) -> subprocess.Popen:  # noqa: ANN001
             bin_path("huey_consumer"),
             "portal.worker.huey",
             "--workers",
-            "4",
+            str(WORKER_THREADS),
             "--worker-type",
             "thread",
         ],
@@ -135,7 +138,9 @@ def test_a_worker_killed_mid_send_loses_no_email(shared_database, tmp_path):
     duplicates = sum(n - 1 for n in received.values())
     print(f"\n{EMAILS} emails, {len(received)} distinct received, {duplicates} duplicate(s)")
     assert set(received) == ids, "an email was lost"
-    assert duplicates <= EMAILS // 1000
+    # The held email is one; another thread may have been between the server's reply and its
+    # commit at the same instant (seen once in CI on PostgreSQL: 2 duplicates in 1,000).
+    assert duplicates <= WORKER_THREADS
     assert shared_database.scalar("SELECT COUNT(*) FROM outbox_emails WHERE status <> 'sent'") == 0
     # The real consumer logs one JSON line per job run, with its duration.
     job_lines = [
