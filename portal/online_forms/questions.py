@@ -275,6 +275,19 @@ def _in_council_area(lat: float, lng: float) -> bool:
     return council_area().contains(lat, lng)
 
 
+def address_answer(address: Any, lookup_postcode: str) -> dict[str, Any]:
+    """How an address chosen from the gazetteer is kept as an answer."""
+    return {
+        "uprn": address.uprn,
+        "text": address.single_line,
+        "postcode": address.postcode,
+        "lat": address.latitude,
+        "lng": address.longitude,
+        "ward": address.ward,
+        "lookup_postcode": lookup_postcode,
+    }
+
+
 def _read_address(question: dict, form: Any, existing: Any, result: PageResult, fail) -> None:
     qid = question["id"]
     council = current_app.config["PORTAL"].council_name
@@ -307,15 +320,7 @@ def _read_address(question: dict, form: Any, existing: Any, result: PageResult, 
         return
     address = get_address(uprn) if uprn else None
     if address is not None:
-        result.answers[qid] = {
-            "uprn": address.uprn,
-            "text": address.single_line,
-            "postcode": address.postcode,
-            "lat": address.latitude,
-            "lng": address.longitude,
-            "ward": address.ward,
-            "lookup_postcode": lookup["postcode"],
-        }
+        result.answers[qid] = address_answer(address, lookup["postcode"])
         return
     if any(manual.values()):
         if not manual["line1"]:

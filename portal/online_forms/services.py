@@ -34,7 +34,13 @@ from portal.online_forms.models import (
     SubmissionNote,
     SubmissionPart,
 )
-from portal.online_forms.questions import BRANCHING_TYPES, answer_text, is_answered, options_of
+from portal.online_forms.questions import (
+    BRANCHING_TYPES,
+    address_answer,
+    answer_text,
+    is_answered,
+    options_of,
+)
 
 PAYMENT_PURPOSE = "form_submission"
 RESUME_DAYS = 7
@@ -296,15 +302,7 @@ def prefill_address(draft: FormDraft, definition: dict, uprn: str) -> None:
         return
     draft.answers = {
         **(draft.answers or {}),
-        question["id"]: {
-            "uprn": address.uprn,
-            "text": address.single_line,
-            "postcode": address.postcode,
-            "lat": address.latitude,
-            "lng": address.longitude,
-            "ward": address.ward,
-            "lookup_postcode": address.postcode,
-        },
+        question["id"]: address_answer(address, address.postcode),
     }
 
 
