@@ -291,14 +291,11 @@ def start_draft(
     return draft
 
 
-def prefill_address(draft: FormDraft, definition: dict, uprn: str) -> None:
+def prefill_address(draft: FormDraft, definition: dict, address: Any) -> None:
     """Start the first address question at a gazetteer address the resident came from (the
     bin-day page): the page still asks, with the address already chosen."""
-    from portal.common.gazetteer.services import get_address
-
-    address = get_address(uprn)
     question = next((q for q in all_questions(definition) if q["type"] == "address"), None)
-    if address is None or question is None:
+    if question is None:
         return
     draft.answers = {
         **(draft.answers or {}),

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.common import storage
 from portal.common.clock import uk_today
+from portal.common.gazetteer.services import get_address
 from portal.common.urls import external_url
 from portal.extensions import db, limiter
 from portal.online_forms import answer_checks, services
@@ -117,16 +118,14 @@ def start(slug: str):
         is_open=services.is_open(form),
         today=uk_today(),
         draft=_current_draft(form),
-        uprn=_known_uprn(request.args.get("uprn")),
+        uprn=getattr(_known_address(request.args.get("uprn")), "uprn", ""),
     )
 
 
-def _known_uprn(value: str | None) -> str:
-    """A UPRN passed by the page that links to the form (the bin-day page), if it is real."""
-    from portal.common.gazetteer.services import get_address
-
+def _known_address(value: str | None):  # noqa: ANN202
+    """The gazetteer address whose UPRN the linking page (bin day) passed, if it is real."""
     value = (value or "").strip()
-    return value if value.isdigit() and get_address(value) is not None else ""
+    return get_address(value) if value.isdigit() else None
 
 
 @bp.post("/forms/<slug>/start")
@@ -141,9 +140,9 @@ def begin(slug: str):
             return redirect(url_for("online_forms.start", slug=slug))
         version = form.live_version
     draft = services.start_draft(form, version, _user_id(), preview)
-    uprn = _known_uprn(request.form.get("uprn"))
-    if uprn:
-        services.prefill_address(draft, version.definition, uprn)
+    address = _known_address(request.form.get("uprn"))
+    if address is not None:
+        services.prefill_address(draft, version.definition, address)
     if not preview:
         start_journey(f"form:{slug}", form.lgsl, form.lgil)
     db.session.commit()

@@ -93,7 +93,7 @@ def check_missed_report(definition: dict, answers: dict, today: date | None = No
         for n in services.not_completed_for(uprn, today - timedelta(days=10))
         if n.day <= today <= services.report_deadline(n.day)
     ]
-    refusals = services.missed_refusals(uprn, today)
+    refusals = services.missed_refusals(uprn, today, options)
     if not options:
         reasons = [late_message(n) for n in late] + refusals
         if not reasons:

@@ -501,11 +501,16 @@ def _missed(
     return options
 
 
-def missed_refusals(uprn: str, today: date | None = None) -> list[str]:
+def missed_refusals(
+    uprn: str, today: date | None = None, options: list[MissedOption] | None = None
+) -> list[str]:
     """Why each type that cannot be reported now cannot ("Your recycling is collected on
-    Tuesday; you can report it missed until the end of Thursday")."""
+    Tuesday; you can report it missed until the end of Thursday"). `options`: what
+    `missed_options` already gave for the same address and day."""
     today = today or uk_today()
-    allowed = {o.collection.type.id for o in missed_options(uprn, today)}
+    if options is None:
+        options = missed_options(uprn, today)
+    allowed = {o.collection.type.id for o in options}
     reasons = []
     upcoming = address_collections(uprn, today - timedelta(days=14), today + timedelta(days=21))
     seen: set[int] = set()

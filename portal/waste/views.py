@@ -108,11 +108,12 @@ def report_missed(uprn: str):
     schedule = services.schedule_for(address, today)
     if schedule is None:
         return redirect(url_for("waste.address", uprn=address.uprn))
+    options = services.missed_options(address.uprn, today)
     return render_page(
         "waste/missed.html",
         address=address,
-        options=services.missed_options(address.uprn, today),
-        refusals=services.missed_refusals(address.uprn, today),
+        options=options,
+        refusals=services.missed_refusals(address.uprn, today, options),
         late=[n for n in schedule.not_completed if n.day <= today],
         form_path=_with_address(delivery_path(524, 0), address.uprn),
         long_date=services.long_date,
